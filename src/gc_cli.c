@@ -1,0 +1,1141 @@
+/*  gc_cli - the groupcast command line
+    SPDX-License-Identifier: MPL-2.0
+*/
+#include "gc_cli.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "groupcast.h"
+#include "gc_client_impl.h"
+#include "gc_time.h"
+
+#define GC_CLI_MAX_ARGS 64
+
+//  Everything a command needs: parsed options and the objects made from them.
+typedef struct {
+    FILE *out;                  //  results
+    FILE *err;                  //  errors and notices
+    const char *server;         //  --server
+    const char *home;           //  --home
+    const char *name;           //  --name
+    bool json;                  //  --json
+    int timeout_ms;             //  --timeout
+    const char *since;          //  --since
+    const char *until;          //  --until
+    const char *after_seq;      //  --after-seq
+    const char *before_seq;     //  --before-seq
+    const char *last;           //  --last
+    const char *limit;          //  --limit
+    bool resume;                //  --resume
+    bool help;                  //  --help
+    bool version;               //  --version
+    const char *args[GC_CLI_MAX_ARGS];  //  positional arguments, command first
+    int nargs;                  //  how many
+    gc_identity_t *identity;    //  loaded by s_setup
+    gc_client_t *client;        //  made by s_setup
+} s_cli_t;
+
+static const char *s_usage_text =
+    "usage: groupcast [OPTIONS] [COMMAND [ARGS...]]\n"
+    "\n"
+    "commands:\n"
+    "  groups                      list the registered groups\n"
+    "  join GROUP...               join groups (NAME, or NAME@tcp://host:port)\n"
+    "  leave GROUP...              leave groups\n"
+    "  send GROUP [TEXT...]        send TEXT, or one message per line of standard input\n"
+    "  history GROUP [FILTERS]     print history (the whole of it, page by page, by default)\n"
+    "  members GROUP               list a group's members\n"
+    "  listen [GROUP...]           print live messages (all joined groups by default)\n"
+    "  shell                       interactive chat (the default command)\n"
+    "  whoami                      print your user id, display name and state directory\n"
+    "\n"
+    "options (before or after the command; -- ends options):\n"
+    "  --server ENDPOINT   registry (default $GROUPCAST_SERVER or tcp://127.0.0.1:5555)\n"
+    "  --home DIR          state directory (default $GROUPCAST_HOME, else\n"
+    "                      $XDG_STATE_HOME/groupcast, else ~/.local/state/groupcast)\n"
+    "  --name NAME         set your display name (kept for later runs)\n"
+    "  --json              print JSON lines for scripts\n"
+    "  --timeout MS        per-request timeout (default 3000)\n"
+    "  --help, --version\n"
+    "\n"
+    "history filters (TIME: 2026-11-25T10:00:00Z, epoch seconds, or 90s / 10m / 2h / 1d ago):\n"
+    "  --since TIME  --until TIME  --after-seq N  --before-seq N  --last N  --limit N\n"
+    "listen: --since TIME, --after-seq N or --resume replay history first, then go live.\n"
+    "\n"
+    "examples:\n"
+    "  groupcast --name alice join ops\n"
+    "  groupcast send ops 'deploy done'\n"
+    "  groupcast history ops --since 1h --json\n"
+    "  groupcast listen ops\n"
+    "  groupcast join ops@tcp://10.0.0.5:5601\n";
+
+//  --------------------------------------------------------------------------------------------
+//  Output
+
+void
+gc_cli_json_string (FILE *out, const char *text, size_t len)
+{
+    const unsigned char *p = (const unsigned char *) text;
+    fputc ('"', out);
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = p[i];
+        if (c == '"' || c == '\\') {
+            fputc ('\\', out);
+            fputc (c, out);
+            i++;
+        }
+        else if (c < 0x20 || c == 0x7f) {
+            if (c == '\n') {
+                fputs ("\\n", out);
+            }
+            else if (c == '\t') {
+                fputs ("\\t", out);
+            }
+            else if (c == '\r') {
+                fputs ("\\r", out);
+            }
+            else {
+                fprintf (out, "\\u%04x", c);
+            }
+            i++;
+        }
+        else if (c < 0x80) {
+            fputc (c, out);
+            i++;
+        }
+        else {
+            //  A well-formed UTF-8 sequence passes through; anything else becomes U+FFFD.
+            size_t need = c >= 0xf0 && c <= 0xf4 ? 3 : c >= 0xe0 ? 2 : c >= 0xc2 && c < 0xe0 ? 1 : 0;
+            if (c >= 0xf5) {
+                need = 0;
+            }
+            bool ok = need > 0 && i + need < len + 0 + (need ? 1 : 0) && i + need <= len - 0;
+            ok = need > 0 && i + need < len + 1;
+            for (size_t k = 1; ok && k <= need; k++) {
+                if ((p[i + k] & 0xc0) != 0x80) {
+                    ok = false;
+                }
+            }
+            if (ok && need == 2) {
+                //  No overlong forms and no surrogates.
+                if ((c == 0xe0 && p[i + 1] < 0xa0) || (c == 0xed && p[i + 1] >= 0xa0)) {
+                    ok = false;
+                }
+            }
+            if (ok && need == 3) {
+                if ((c == 0xf0 && p[i + 1] < 0x90) || (c == 0xf4 && p[i + 1] >= 0x90)) {
+                    ok = false;
+                }
+            }
+            if (ok) {
+                fwrite (p + i, 1, need + 1, out);
+                i += need + 1;
+            }
+            else {
+                fputs ("\\ufffd", out);
+                i++;
+            }
+        }
+    }
+    fputc ('"', out);
+}
+
+static void
+s_json_key (FILE *out, const char *key, const char *value, bool first)
+{
+    fprintf (out, "%s\"%s\":", first ? "{" : ",", key);
+    gc_cli_json_string (out, value, strlen (value));
+}
+
+static const char *
+s_kind_name (gc_entry_kind_t kind)
+{
+    return kind == GC_ENTRY_JOIN ? "join" : kind == GC_ENTRY_LEAVE ? "leave" : "message";
+}
+
+static void
+s_print_entry (s_cli_t *cli, const gc_entry_t *entry)
+{
+    FILE *out = cli->out;
+    if (cli->json) {
+        s_json_key (out, "group", entry->group, true);
+        fprintf (out, ",\"seq\":%" PRIu64 ",\"ts_us\":%" PRId64, entry->seq, entry->ts_us);
+        if (entry->kind != GC_ENTRY_MESSAGE) {
+            s_json_key (out, "event", s_kind_name (entry->kind), false);
+        }
+        s_json_key (out, "sender", entry->sender, false);
+        s_json_key (out, "name", entry->name, false);
+        if (entry->kind == GC_ENTRY_MESSAGE) {
+            fputs (",\"text\":", out);
+            gc_cli_json_string (out, entry->text, entry->text_len);
+        }
+        fputs ("}\n", out);
+    }
+    else {
+        char when[GC_TIME_LOCAL_SIZE];
+        gc_time_format_local (entry->ts_us, gc_time_now_us (), when);
+        //  Without a display name, the first block of the UUID tells people apart.
+        char who[GC_MAX_NAME + 1];
+        if (entry->name[0]) {
+            snprintf (who, sizeof who, "%s", entry->name);
+        }
+        else {
+            snprintf (who, sizeof who, "%.8s", entry->sender);
+        }
+        if (entry->kind == GC_ENTRY_MESSAGE) {
+            fprintf (out, "%s #%" PRIu64 " %s %s: ", entry->group, entry->seq, when, who);
+            //  Control characters would let a sender rewrite the reader's terminal.
+            for (size_t i = 0; i < entry->text_len; i++) {
+                unsigned char c = (unsigned char) entry->text[i];
+                fputc (c < 0x20 && c != '\t' ? '?' : c, out);
+            }
+            fputc ('\n', out);
+        }
+        else {
+            fprintf (out, "%s #%" PRIu64 " %s * %s %s\n", entry->group, entry->seq, when, who,
+                     entry->kind == GC_ENTRY_JOIN ? "joined" : "left");
+        }
+    }
+    fflush (out);
+}
+
+static int
+s_fail (s_cli_t *cli, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
+static int
+s_fail (s_cli_t *cli, const char *fmt, ...)
+{
+    va_list args;
+    va_start (args, fmt);
+    fputs ("groupcast: ", cli->err);
+    vfprintf (cli->err, fmt, args);
+    fputc ('\n', cli->err);
+    va_end (args);
+    return 1;
+}
+
+static int
+s_usage_error (s_cli_t *cli, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
+static int
+s_usage_error (s_cli_t *cli, const char *fmt, ...)
+{
+    va_list args;
+    va_start (args, fmt);
+    fputs ("groupcast: ", cli->err);
+    vfprintf (cli->err, fmt, args);
+    fputs (" (see groupcast --help)\n", cli->err);
+    va_end (args);
+    return 2;
+}
+
+//  --------------------------------------------------------------------------------------------
+//  Options
+
+typedef struct {
+    const char *name;      //  without the leading --
+    size_t offset;         //  of its field in s_cli_t
+    bool takes_value;      //  a string value, else a bool flag
+} s_option_t;
+
+#define S_OPT(name, field, value) {name, offsetof (s_cli_t, field), value}
+static const s_option_t s_options[] = {
+    S_OPT ("server", server, true),       S_OPT ("home", home, true),
+    S_OPT ("name", name, true),           S_OPT ("json", json, false),
+    S_OPT ("since", since, true),         S_OPT ("until", until, true),
+    S_OPT ("after-seq", after_seq, true), S_OPT ("before-seq", before_seq, true),
+    S_OPT ("last", last, true),           S_OPT ("limit", limit, true),
+    S_OPT ("resume", resume, false),      S_OPT ("help", help, false),
+    S_OPT ("version", version, false),    {NULL, 0, false}};
+
+static int
+s_parse (s_cli_t *cli, int argc, char **argv)
+{
+    bool options_done = false;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (!options_done && streq (arg, "--")) {
+            options_done = true;
+            continue;
+        }
+        if (!options_done && (streq (arg, "-h"))) {
+            cli->help = true;
+            continue;
+        }
+        if (options_done || arg[0] != '-' || arg[1] == '\0' || (arg[1] != '-')) {
+            if (!options_done && arg[0] == '-' && arg[1] != '\0') {
+                return s_usage_error (cli, "unknown option '%s'", arg);
+            }
+            if (cli->nargs == GC_CLI_MAX_ARGS) {
+                return s_usage_error (cli, "too many arguments");
+            }
+            cli->args[cli->nargs++] = arg;
+            continue;
+        }
+        const char *name = arg + 2;
+        const char *eq = strchr (name, '=');
+        size_t name_len = eq ? (size_t) (eq - name) : strlen (name);
+        if (name_len == 7 && strncmp (name, "timeout", 7) == 0) {
+            const char *value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+            char *end = NULL;
+            long ms = value ? strtol (value, &end, 10) : 0;
+            if (!value || !*value || *end || ms <= 0 || ms > 3600000) {
+                return s_usage_error (cli, "--timeout needs milliseconds (1-3600000)");
+            }
+            cli->timeout_ms = (int) ms;
+            continue;
+        }
+        const s_option_t *opt = s_options;
+        while (opt->name && !(strlen (opt->name) == name_len
+                              && strncmp (opt->name, name, name_len) == 0)) {
+            opt++;
+        }
+        if (!opt->name) {
+            return s_usage_error (cli, "unknown option '%s'", arg);
+        }
+        char *field = (char *) cli + opt->offset;
+        if (opt->takes_value) {
+            const char *value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!value) {
+                return s_usage_error (cli, "--%s needs a value", opt->name);
+            }
+            *(const char **) field = value;
+        }
+        else {
+            if (eq) {
+                return s_usage_error (cli, "--%s takes no value", opt->name);
+            }
+            *(bool *) field = true;
+        }
+    }
+    return 0;
+}
+
+//  Parses a non-negative integer option. Returns 0, or -1 after printing a usage error.
+static int
+s_parse_u64 (s_cli_t *cli, const char *option, const char *text, uint64_t *out)
+{
+    if (!text) {
+        *out = 0;
+        return 0;
+    }
+    char *end = NULL;
+    errno = 0;
+    unsigned long long value = strtoull (text, &end, 10);
+    if (!*text || *end || text[0] == '-' || errno == ERANGE) {
+        s_usage_error (cli, "--%s needs a non-negative integer, not '%s'", option, text);
+        return -1;
+    }
+    *out = value;
+    return 0;
+}
+
+static int
+s_setup (s_cli_t *cli)
+{
+    char err[512];
+    cli->identity = gc_identity_load (cli->home, err, sizeof err);
+    if (!cli->identity) {
+        return s_fail (cli, "%s", err);
+    }
+    if (cli->name && !streq (cli->name, gc_identity_name (cli->identity))
+        && gc_identity_set_name (cli->identity, cli->name, err, sizeof err) != 0) {
+        return s_fail (cli, "%s", err);
+    }
+    cli->client = gc_client_new (cli->server, cli->identity);
+    if (!cli->client) {
+        return s_fail (cli, "cannot create client: out of memory");
+    }
+    gc_client_set_timeout (cli->client, cli->timeout_ms);
+    return 0;
+}
+
+static int
+s_client_fail (s_cli_t *cli, gc_status_t status)
+{
+    const char *detail = gc_client_error (cli->client);
+    return s_fail (cli, "%s", detail[0] ? detail : gc_status_str (status));
+}
+
+//  --------------------------------------------------------------------------------------------
+//  Commands
+
+static int
+s_cmd_groups (s_cli_t *cli)
+{
+    if (cli->nargs != 1) {
+        return s_usage_error (cli, "groups takes no arguments");
+    }
+    const gc_group_info_t *list = NULL;
+    size_t count = 0;
+    gc_status_t status = gc_client_groups (cli->client, &list, &count);
+    if (status != GC_OK) {
+        return s_client_fail (cli, status);
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (cli->json) {
+            s_json_key (cli->out, "name", list[i].name, true);
+            s_json_key (cli->out, "endpoint", list[i].endpoint, false);
+            s_json_key (cli->out, "pub_endpoint", list[i].pub_endpoint, false);
+            fputs ("}\n", cli->out);
+        }
+        else {
+            fprintf (cli->out, "%-20s %s %s\n", list[i].name, list[i].endpoint,
+                     list[i].pub_endpoint);
+        }
+    }
+    if (!cli->json && count == 0) {
+        fprintf (cli->err, "groupcast: no groups are registered\n");
+    }
+    return 0;
+}
+
+static int
+s_cmd_join_leave (s_cli_t *cli, bool join)
+{
+    if (cli->nargs < 2) {
+        return s_usage_error (cli, "%s needs a GROUP", join ? "join" : "leave");
+    }
+    int rc = 0;
+    for (int i = 1; i < cli->nargs; i++) {
+        gc_ack_t ack = {0, 0, 0};
+        gc_status_t status = join ? gc_client_join (cli->client, cli->args[i], &ack)
+                                  : gc_client_leave (cli->client, cli->args[i], &ack);
+        if (status != GC_OK) {
+            rc = s_client_fail (cli, status);
+            continue;
+        }
+        char name[GC_MAX_NAME + 1];
+        snprintf (name, sizeof name, "%.*s", (int) strcspn (cli->args[i], "@"), cli->args[i]);
+        if (cli->json) {
+            s_json_key (cli->out, "group", name, true);
+            fprintf (cli->out, ",\"%s\":true,\"seq\":%" PRIu64 ",\"last_seq\":%" PRIu64 "}\n",
+                     join ? "joined" : "left", ack.seq, ack.last_seq);
+        }
+        else {
+            fprintf (cli->out, "%s %s\n", join ? "joined" : "left", name);
+        }
+    }
+    return rc;
+}
+
+typedef struct {
+    s_cli_t *cli;         //  for output
+    const char *group;    //  the group sent to
+    size_t acked;         //  acknowledged so far
+    size_t failed;        //  failed so far
+    uint64_t first_seq;   //  lowest seq acknowledged
+    uint64_t last_seq;    //  highest seq acknowledged
+    char **texts;         //  text by tag, to print with --json; freed when acknowledged
+    size_t texts_size;    //  slots in texts
+} s_send_state_t;
+
+static void
+s_on_ack (void *arg, uint64_t tag, gc_status_t status, const gc_ack_t *ack, const char *error)
+{
+    s_send_state_t *state = (s_send_state_t *) arg;
+    s_cli_t *cli = state->cli;
+    char *text = tag < state->texts_size ? state->texts[tag] : NULL;
+    if (status == GC_OK) {
+        state->acked++;
+        if (!state->first_seq || ack->seq < state->first_seq) {
+            state->first_seq = ack->seq;
+        }
+        if (ack->seq > state->last_seq) {
+            state->last_seq = ack->seq;
+        }
+        if (cli->json) {
+            s_json_key (cli->out, "group", state->group, true);
+            fprintf (cli->out, ",\"seq\":%" PRIu64 ",\"ts_us\":%" PRId64 ",\"text\":", ack->seq,
+                     ack->ts_us);
+            gc_cli_json_string (cli->out, text ? text : "", text ? strlen (text) : 0);
+            fputs ("}\n", cli->out);
+            fflush (cli->out);
+        }
+    }
+    else {
+        state->failed++;
+        s_fail (cli, "message %" PRIu64 " not sent: %s", tag + 1, error);
+    }
+    if (text) {
+        free (text);
+        state->texts[tag] = NULL;
+    }
+}
+
+static int
+s_send_stdin (s_cli_t *cli, const char *group)
+{
+    s_send_state_t state;
+    memset (&state, 0, sizeof state);
+    state.cli = cli;
+    state.group = group;
+    gc_client_set_ack_handler (cli->client, s_on_ack, &state);
+    //  Check the group exists before reading input, so a typo fails at once.
+    const gc_group_info_t *info = NULL;
+    gc_status_t status = gc_client_resolve (cli->client, group, &info);
+    if (status != GC_OK) {
+        return s_client_fail (cli, status);
+    }
+    char *line = NULL;
+    size_t capacity = 0;
+    ssize_t len;
+    uint64_t lines = 0;
+    int rc = 0;
+    while ((len = getline (&line, &capacity, stdin)) >= 0 && !zsys_interrupted) {
+        lines++;
+        if (len > 0 && line[len - 1] == '\n') {
+            line[--len] = '\0';
+        }
+        if (len == 0) {
+            continue;
+        }
+        if (len > GC_MAX_TEXT) {
+            rc = s_fail (cli, "line %" PRIu64 " not sent: %zd bytes exceeds %d", lines, len,
+                         GC_MAX_TEXT);
+            continue;
+        }
+        uint64_t tag = 0;
+        //  The text is kept until acknowledged, for the --json line.
+        char *copy = cli->json ? strdup (line) : NULL;
+        status = gc_client_send_async (cli->client, group, line, (size_t) len, &tag);
+        if (status != GC_OK) {
+            free (copy);
+            rc = s_client_fail (cli, status);
+            break;
+        }
+        if (copy) {
+            if (tag >= state.texts_size) {
+                size_t size = state.texts_size ? state.texts_size * 2 : 1024;
+                while (size <= tag) {
+                    size *= 2;
+                }
+                char **texts = realloc (state.texts, size * sizeof *texts);
+                assert (texts);
+                memset (texts + state.texts_size, 0, (size - state.texts_size) * sizeof *texts);
+                state.texts = texts;
+                state.texts_size = size;
+            }
+            state.texts[tag] = copy;
+        }
+    }
+    free (line);
+    if (gc_client_flush (cli->client) != GC_OK || state.failed) {
+        rc = 1;
+    }
+    for (size_t i = 0; i < state.texts_size; i++) {
+        free (state.texts[i]);
+    }
+    free (state.texts);
+    gc_client_set_ack_handler (cli->client, NULL, NULL);
+    if (!cli->json && state.acked) {
+        fprintf (cli->out, "sent %zu messages to %s (#%" PRIu64 "-#%" PRIu64 ")\n", state.acked,
+                 group, state.first_seq, state.last_seq);
+    }
+    return rc;
+}
+
+static int
+s_cmd_send (s_cli_t *cli)
+{
+    if (cli->nargs < 2) {
+        return s_usage_error (cli, "send needs a GROUP");
+    }
+    const char *group = cli->args[1];
+    if (cli->nargs == 2) {
+        return s_send_stdin (cli, group);
+    }
+    size_t total = 0;
+    for (int i = 2; i < cli->nargs; i++) {
+        total += strlen (cli->args[i]) + 1;
+    }
+    char *text = (char *) malloc (total);
+    if (!text) {
+        return s_fail (cli, "out of memory");
+    }
+    text[0] = '\0';
+    for (int i = 2; i < cli->nargs; i++) {
+        if (i > 2) {
+            strcat (text, " ");
+        }
+        strcat (text, cli->args[i]);
+    }
+    gc_ack_t ack = {0, 0, 0};
+    gc_status_t status = gc_client_send (cli->client, group, text, strlen (text), &ack);
+    int rc = 0;
+    if (status != GC_OK) {
+        rc = s_client_fail (cli, status);
+    }
+    else if (cli->json) {
+        s_json_key (cli->out, "group", group, true);
+        fprintf (cli->out, ",\"seq\":%" PRIu64 ",\"ts_us\":%" PRId64 ",\"text\":", ack.seq,
+                 ack.ts_us);
+        gc_cli_json_string (cli->out, text, strlen (text));
+        fputs ("}\n", cli->out);
+    }
+    else {
+        fprintf (cli->out, "sent to %s as #%" PRIu64 "\n", group, ack.seq);
+    }
+    free (text);
+    return rc;
+}
+
+typedef struct {
+    s_cli_t *cli;            //  for output
+    gc_entry_t *saved;       //  --last: entries kept to print in order
+    char **blocks;           //  their owned strings
+    size_t count;            //  how many saved
+    size_t capacity;         //  allocated
+    uint64_t printed;        //  printed so far
+    uint64_t lowest;         //  lowest seq seen in this page
+    uint64_t highest;        //  highest seq seen in this page
+} s_history_t;
+
+static void
+s_history_print (void *arg, const gc_entry_t *entry)
+{
+    s_history_t *history = (s_history_t *) arg;
+    s_print_entry (history->cli, entry);
+    history->printed++;
+    if (!history->lowest || entry->seq < history->lowest) {
+        history->lowest = entry->seq;
+    }
+    if (entry->seq > history->highest) {
+        history->highest = entry->seq;
+    }
+}
+
+static void
+s_history_save (void *arg, const gc_entry_t *entry)
+{
+    s_history_t *history = (s_history_t *) arg;
+    if (history->count == history->capacity) {
+        size_t capacity = history->capacity ? history->capacity * 2 : 256;
+        gc_entry_t *saved = realloc (history->saved, capacity * sizeof *saved);
+        char **blocks = saved ? realloc (history->blocks, capacity * sizeof *blocks) : NULL;
+        assert (saved && blocks);
+        history->saved = saved;
+        history->blocks = blocks;
+        history->capacity = capacity;
+    }
+    size_t glen = strlen (entry->group) + 1, slen = strlen (entry->sender) + 1;
+    size_t nlen = strlen (entry->name) + 1;
+    char *block = (char *) malloc (glen + slen + nlen + entry->text_len + 1);
+    assert (block);
+    gc_entry_t *copy = &history->saved[history->count];
+    *copy = *entry;
+    copy->group = memcpy (block, entry->group, glen);
+    copy->sender = memcpy (block + glen, entry->sender, slen);
+    copy->name = memcpy (block + glen + slen, entry->name, nlen);
+    char *text = block + glen + slen + nlen;
+    memcpy (text, entry->text, entry->text_len);
+    text[entry->text_len] = '\0';
+    copy->text = text;
+    history->blocks[history->count++] = block;
+    if (!history->lowest || entry->seq < history->lowest) {
+        history->lowest = entry->seq;
+    }
+}
+
+static int
+s_cmd_history (s_cli_t *cli)
+{
+    if (cli->nargs != 2) {
+        return s_usage_error (cli, "history needs exactly one GROUP");
+    }
+    const char *group = cli->args[1];
+    gc_query_t query;
+    memset (&query, 0, sizeof query);
+    char err[256];
+    int64_t now = gc_time_now_us ();
+    if (cli->since && gc_time_parse (cli->since, now, &query.since_us, err, sizeof err) != 0) {
+        return s_usage_error (cli, "invalid --since: %s", err);
+    }
+    if (cli->until && gc_time_parse (cli->until, now, &query.until_us, err, sizeof err) != 0) {
+        return s_usage_error (cli, "invalid --until: %s", err);
+    }
+    uint64_t last = 0, limit = 0;
+    if (s_parse_u64 (cli, "after-seq", cli->after_seq, &query.after_seq) != 0
+        || s_parse_u64 (cli, "before-seq", cli->before_seq, &query.before_seq) != 0
+        || s_parse_u64 (cli, "last", cli->last, &last) != 0
+        || s_parse_u64 (cli, "limit", cli->limit, &limit) != 0) {
+        return 2;
+    }
+    if ((cli->last && last == 0) || (cli->limit && limit == 0)) {
+        return s_usage_error (cli, "--last and --limit need a positive count");
+    }
+    s_history_t history;
+    memset (&history, 0, sizeof history);
+    history.cli = cli;
+    gc_status_t status = GC_OK;
+    bool more = true;
+    if (cli->last || (cli->before_seq && !cli->after_seq && !cli->since)) {
+        //  Newest first, page by page backwards, then printed in order: scrolling up.
+        uint64_t want = cli->last ? last : (limit ? limit : UINT64_MAX);
+        if (cli->last && limit && limit < want) {
+            want = limit;
+        }
+        while (more && history.count < want && !zsys_interrupted) {
+            uint64_t left = want - history.count;
+            query.limit = left > GC_FETCH_MAX ? GC_FETCH_MAX : (uint32_t) left;
+            query.newest = true;
+            history.lowest = 0;
+            size_t before = history.count;
+            status = gc_client_fetch (cli->client, group, &query, s_history_save, &history, &more,
+                                      NULL);
+            if (status != GC_OK || history.count == before) {
+                break;
+            }
+            query.before_seq = history.lowest;
+        }
+        //  Pages arrive newest page first, each ascending: sort the whole by seq.
+        for (size_t i = 1; i < history.count; i++) {
+            for (size_t k = i; k > 0 && history.saved[k - 1].seq > history.saved[k].seq; k--) {
+                gc_entry_t entry = history.saved[k];
+                history.saved[k] = history.saved[k - 1];
+                history.saved[k - 1] = entry;
+                char *block = history.blocks[k];
+                history.blocks[k] = history.blocks[k - 1];
+                history.blocks[k - 1] = block;
+            }
+        }
+        for (size_t i = 0; i < history.count; i++) {
+            s_print_entry (cli, &history.saved[i]);
+            free (history.blocks[i]);
+        }
+        free (history.saved);
+        free (history.blocks);
+    }
+    else {
+        //  Oldest first, page by page forwards.
+        while (more && !zsys_interrupted && (!limit || history.printed < limit)) {
+            uint64_t left = limit ? limit - history.printed : GC_FETCH_DEFAULT;
+            query.limit = left > GC_FETCH_DEFAULT ? GC_FETCH_DEFAULT : (uint32_t) left;
+            history.highest = 0;
+            status = gc_client_fetch (cli->client, group, &query, s_history_print, &history,
+                                      &more, NULL);
+            if (status != GC_OK || history.highest == 0) {
+                break;
+            }
+            query.after_seq = history.highest;
+        }
+    }
+    if (status != GC_OK) {
+        return s_client_fail (cli, status);
+    }
+    return 0;
+}
+
+static int
+s_cmd_members (s_cli_t *cli)
+{
+    if (cli->nargs != 2) {
+        return s_usage_error (cli, "members needs exactly one GROUP");
+    }
+    const gc_member_t *list = NULL;
+    size_t count = 0;
+    gc_status_t status = gc_client_members (cli->client, cli->args[1], &list, &count);
+    if (status != GC_OK) {
+        return s_client_fail (cli, status);
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (cli->json) {
+            s_json_key (cli->out, "id", list[i].id, true);
+            s_json_key (cli->out, "name", list[i].name, false);
+            fprintf (cli->out, ",\"joined_us\":%" PRId64 "}\n", list[i].joined_us);
+        }
+        else {
+            fprintf (cli->out, "%s %s\n", list[i].id, list[i].name);
+        }
+    }
+    return 0;
+}
+
+static void
+s_on_notice (void *arg, const char *group, const char *text)
+{
+    s_cli_t *cli = (s_cli_t *) arg;
+    fprintf (cli->err, "groupcast: %s: %s\n", group, text);
+    fflush (cli->err);
+}
+
+//  Subscribes to every named group (all joined ones when none), from the point the options ask.
+static int
+s_subscribe (s_cli_t *cli, gc_sub_t *sub, const char *const *groups, int count)
+{
+    const char *joined[256];
+    if (count == 0) {
+        size_t n = gc_identity_group_count (cli->identity);
+        for (size_t i = 0; i < n && i < 256; i++) {
+            joined[i] = gc_identity_group (cli->identity, i)->name;
+        }
+        groups = joined;
+        count = (int) (n < 256 ? n : 256);
+        if (count == 0) {
+            return s_fail (cli, "no groups to listen to: join one or name it");
+        }
+    }
+    int64_t since_us = 0;
+    char err[256];
+    if (cli->since && gc_time_parse (cli->since, gc_time_now_us (), &since_us, err, sizeof err)) {
+        return s_usage_error (cli, "invalid --since: %s", err);
+    }
+    uint64_t after_seq = 0;
+    if (s_parse_u64 (cli, "after-seq", cli->after_seq, &after_seq) != 0) {
+        return 2;
+    }
+    for (int i = 0; i < count; i++) {
+        uint64_t from = UINT64_MAX;
+        if (cli->after_seq) {
+            from = after_seq;
+        }
+        else if (cli->resume) {
+            char name[GC_MAX_NAME + 1];
+            snprintf (name, sizeof name, "%.*s", (int) strcspn (groups[i], "@"), groups[i]);
+            from = gc_identity_cursor (cli->identity, name);
+        }
+        else if (cli->since) {
+            //  The first entry at or after the time; everything from there on.
+            gc_query_t query;
+            memset (&query, 0, sizeof query);
+            query.since_us = since_us;
+            query.limit = 1;
+            s_history_t first;
+            memset (&first, 0, sizeof first);
+            first.cli = cli;
+            bool more = false;
+            uint64_t first_seq = 0;
+            gc_status_t status = gc_client_fetch (cli->client, groups[i], &query, s_history_save,
+                                                  &first, &more, &first_seq);
+            if (status != GC_OK) {
+                return s_client_fail (cli, status);
+            }
+            from = first.count ? first.saved[0].seq - 1 : UINT64_MAX;
+            for (size_t k = 0; k < first.count; k++) {
+                free (first.blocks[k]);
+            }
+            free (first.saved);
+            free (first.blocks);
+        }
+        gc_status_t status = gc_sub_add (sub, groups[i], from);
+        if (status != GC_OK) {
+            return s_fail (cli, "cannot listen to '%s': %s", groups[i], gc_sub_error (sub));
+        }
+    }
+    return 0;
+}
+
+static void
+s_save_cursors (s_cli_t *cli, gc_sub_t *sub)
+{
+    size_t n = gc_identity_group_count (cli->identity);
+    for (size_t i = 0; i < n; i++) {
+        const char *name = gc_identity_group (cli->identity, i)->name;
+        uint64_t seq = gc_sub_last_seq (sub, name);
+        if (seq > gc_identity_cursor (cli->identity, name)) {
+            char err[256];
+            if (gc_identity_set_cursor (cli->identity, name, seq, err, sizeof err) != 0) {
+                s_fail (cli, "%s", err);
+            }
+        }
+    }
+}
+
+static int
+s_cmd_listen (s_cli_t *cli)
+{
+    gc_sub_t *sub = gc_sub_new (cli->client);
+    if (!sub) {
+        return s_fail (cli, "out of memory");
+    }
+    gc_sub_set_notice_handler (sub, s_on_notice, cli);
+    int rc = s_subscribe (cli, sub, cli->args + 1, cli->nargs - 1);
+    if (rc == 0 && !cli->json) {
+        fprintf (cli->err, "groupcast: listening; Ctrl-C to stop\n");
+        fflush (cli->err);
+    }
+    int64_t next_save = zclock_mono () + 1000;
+    while (rc == 0 && !zsys_interrupted) {
+        const gc_entry_t *entry = NULL;
+        gc_status_t status = gc_sub_recv (sub, 1000, &entry);
+        if (status == GC_OK) {
+            s_print_entry (cli, entry);
+        }
+        else if (status != GC_TIMEOUT) {
+            rc = s_fail (cli, "%s", gc_sub_error (sub));
+        }
+        if (zclock_mono () >= next_save) {
+            s_save_cursors (cli, sub);
+            next_save = zclock_mono () + 1000;
+        }
+    }
+    if (rc != 2) {
+        s_save_cursors (cli, sub);
+    }
+    gc_sub_destroy (&sub);
+    return rc;
+}
+
+static int
+s_cmd_whoami (s_cli_t *cli)
+{
+    const char *home = gc_identity_home (cli->identity);
+    if (cli->json) {
+        s_json_key (cli->out, "id", gc_identity_id (cli->identity), true);
+        s_json_key (cli->out, "name", gc_identity_name (cli->identity), false);
+        s_json_key (cli->out, "home", home ? home : "", false);
+        fputs ("}\n", cli->out);
+    }
+    else {
+        fprintf (cli->out, "%s %s %s\n", gc_identity_id (cli->identity),
+                 gc_identity_name (cli->identity), home ? home : "-");
+    }
+    return 0;
+}
+
+//  --------------------------------------------------------------------------------------------
+//  Shell
+
+static const char *s_shell_help =
+    "Type a message and press Enter to send it to the current group. Commands:\n"
+    "  /list                 registered groups        /join GROUP    join and switch to it\n"
+    "  /leave [GROUP]        leave a group            /switch GROUP  send to GROUP from now\n"
+    "  /history [N]          the last N messages      /members       who is in the group\n"
+    "  /help                 this text                /quit          leave the shell\n";
+
+//  Runs one shell command line (without the leading '/'). Returns false to quit.
+static bool
+s_shell_command (s_cli_t *cli, gc_sub_t *sub, char *line, char *current, size_t current_size)
+{
+    char *save = NULL;
+    char *cmd = strtok_r (line, " \t", &save);
+    char *arg = strtok_r (NULL, " \t", &save);
+    if (!cmd) {
+        return true;
+    }
+    const char *argv1[3] = {cmd, arg, NULL};
+    cli->nargs = arg ? 2 : 1;
+    cli->args[0] = argv1[0];
+    cli->args[1] = argv1[1];
+    if (streq (cmd, "quit") || streq (cmd, "exit")) {
+        return false;
+    }
+    if (streq (cmd, "help")) {
+        fputs (s_shell_help, cli->out);
+    }
+    else if (streq (cmd, "list") || streq (cmd, "groups")) {
+        cli->nargs = 1;
+        s_cmd_groups (cli);
+    }
+    else if (streq (cmd, "join") && arg) {
+        if (s_cmd_join_leave (cli, true) == 0) {
+            snprintf (current, current_size, "%.*s", (int) strcspn (arg, "@"), arg);
+            if (gc_sub_add (sub, current, UINT64_MAX) != GC_OK) {
+                s_fail (cli, "cannot listen to '%s': %s", current, gc_sub_error (sub));
+            }
+        }
+    }
+    else if (streq (cmd, "leave")) {
+        cli->args[1] = arg ? arg : current;
+        cli->nargs = 2;
+        if (cli->args[1][0] && s_cmd_join_leave (cli, false) == 0 && streq (cli->args[1], current)) {
+            current[0] = '\0';
+        }
+    }
+    else if (streq (cmd, "switch") && arg) {
+        if (!gc_identity_find (cli->identity, arg)) {
+            s_fail (cli, "not a member of '%s': /join it first", arg);
+        }
+        else {
+            snprintf (current, current_size, "%s", arg);
+        }
+    }
+    else if (streq (cmd, "history") || streq (cmd, "members")) {
+        if (!current[0]) {
+            s_fail (cli, "no current group: /join or /switch first");
+        }
+        else {
+            cli->args[1] = current;
+            cli->nargs = 2;
+            cli->last = streq (cmd, "history") ? (arg ? arg : "20") : NULL;
+            if (streq (cmd, "history")) {
+                s_cmd_history (cli);
+            }
+            else {
+                s_cmd_members (cli);
+            }
+            cli->last = NULL;
+        }
+    }
+    else {
+        s_fail (cli, "unknown command '/%s': /help lists them", cmd);
+    }
+    return true;
+}
+
+static int
+s_cmd_shell (s_cli_t *cli)
+{
+    gc_sub_t *sub = gc_sub_new (cli->client);
+    if (!sub) {
+        return s_fail (cli, "out of memory");
+    }
+    gc_sub_set_notice_handler (sub, s_on_notice, cli);
+    char current[GC_MAX_NAME + 1] = "";
+    size_t joined = gc_identity_group_count (cli->identity);
+    for (size_t i = 0; i < joined; i++) {
+        const char *name = gc_identity_group (cli->identity, i)->name;
+        if (gc_sub_add (sub, name, UINT64_MAX) != GC_OK) {
+            s_fail (cli, "cannot listen to '%s': %s", name, gc_sub_error (sub));
+        }
+        else if (!current[0]) {
+            snprintf (current, sizeof current, "%s", name);
+        }
+    }
+    bool tty = isatty (STDIN_FILENO);
+    if (tty) {
+        fprintf (cli->out, "groupcast shell as %s%s%s; /help for commands\n",
+                 gc_identity_name (cli->identity)[0] ? gc_identity_name (cli->identity)
+                                                     : gc_identity_id (cli->identity),
+                 current[0] ? ", talking in " : "", current);
+    }
+    char *line = NULL;
+    size_t capacity = 0;
+    bool running = true;
+    while (running && !zsys_interrupted) {
+        if (tty) {
+            fprintf (cli->out, "%s> ", current);
+            fflush (cli->out);
+        }
+        //  Wait for a typed line, printing live entries meanwhile.
+        bool have_line = false;
+        while (!have_line && !zsys_interrupted) {
+            struct pollfd fds[1] = {{STDIN_FILENO, POLLIN, 0}};
+            int rc = poll (fds, 1, 50);
+            if (rc > 0) {
+                have_line = true;
+                break;
+            }
+            const gc_entry_t *entry = NULL;
+            while (gc_sub_recv (sub, 0, &entry) == GC_OK) {
+                if (tty) {
+                    fputs ("\r", cli->out);
+                }
+                s_print_entry (cli, entry);
+                if (tty) {
+                    fprintf (cli->out, "%s> ", current);
+                    fflush (cli->out);
+                }
+            }
+        }
+        if (!have_line) {
+            break;
+        }
+        ssize_t len = getline (&line, &capacity, stdin);
+        if (len < 0) {
+            break;
+        }
+        if (len > 0 && line[len - 1] == '\n') {
+            line[--len] = '\0';
+        }
+        if (len == 0) {
+            continue;
+        }
+        if (line[0] == '/') {
+            running = s_shell_command (cli, sub, line + 1, current, sizeof current);
+            continue;
+        }
+        if (!current[0]) {
+            s_fail (cli, "no current group: /join GROUP first");
+            continue;
+        }
+        gc_ack_t ack;
+        gc_status_t status = gc_client_send (cli->client, current, line, (size_t) len, &ack);
+        if (status != GC_OK) {
+            s_client_fail (cli, status);
+        }
+    }
+    free (line);
+    //  Show what arrived while the last line was handled.
+    const gc_entry_t *entry = NULL;
+    while (gc_sub_recv (sub, 200, &entry) == GC_OK) {
+        s_print_entry (cli, entry);
+    }
+    gc_sub_destroy (&sub);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------------------------
+
+int
+gc_cli_main (int argc, char **argv, FILE *out, FILE *err)
+{
+    s_cli_t cli;
+    memset (&cli, 0, sizeof cli);
+    cli.out = out;
+    cli.err = err;
+    cli.timeout_ms = 3000;
+    int rc = s_parse (&cli, argc, argv);
+    if (rc != 0) {
+        return rc;
+    }
+    if (cli.help) {
+        fputs (s_usage_text, out);
+        return 0;
+    }
+    if (cli.version) {
+        fprintf (out, "groupcast %s\n", GROUPCAST_VERSION);
+        return 0;
+    }
+    const char *command = cli.nargs ? cli.args[0] : "shell";
+    if (!cli.nargs) {
+        cli.args[cli.nargs++] = command;
+    }
+    static const char *commands[] = {"groups", "join",   "leave", "send",   "history",
+                                     "members", "listen", "shell", "whoami", NULL};
+    const char **known = commands;
+    while (*known && !streq (*known, command)) {
+        known++;
+    }
+    if (!*known) {
+        return s_usage_error (&cli, "unknown command '%s'", command);
+    }
+    rc = s_setup (&cli);
+    if (rc == 0) {
+        if (streq (command, "groups")) {
+            rc = s_cmd_groups (&cli);
+        }
+        else if (streq (command, "join")) {
+            rc = s_cmd_join_leave (&cli, true);
+        }
+        else if (streq (command, "leave")) {
+            rc = s_cmd_join_leave (&cli, false);
+        }
+        else if (streq (command, "send")) {
+            rc = s_cmd_send (&cli);
+        }
+        else if (streq (command, "history")) {
+            rc = s_cmd_history (&cli);
+        }
+        else if (streq (command, "members")) {
+            rc = s_cmd_members (&cli);
+        }
+        else if (streq (command, "listen")) {
+            rc = s_cmd_listen (&cli);
+        }
+        else if (streq (command, "whoami")) {
+            rc = s_cmd_whoami (&cli);
+        }
+        else {
+            rc = s_cmd_shell (&cli);
+        }
+    }
+    gc_client_destroy (&cli.client);
+    gc_identity_destroy (&cli.identity);
+    return rc;
+}

@@ -1,0 +1,917 @@
+/*  gc_client - requests to the registry and to groups, with timeouts and retries
+    SPDX-License-Identifier: MPL-2.0
+*/
+#include "gc_client_impl.h"
+
+#include "gc_time.h"
+
+//  A send in flight (gc_client_send_async).
+typedef struct {
+    uint64_t tag;                       //  caller's handle
+    uint64_t request_id;                //  id of the latest attempt
+    s_conn_t *conn;                     //  group it goes to (borrowed from self->conns)
+    uint8_t *text;                      //  owned copy, for resending
+    size_t len;                         //  bytes of text
+    uint8_t msg_id[GC_MSG_ID_SIZE];     //  client message id, the same on every attempt
+    int64_t sent_at;                    //  monotonic ms of the latest attempt
+    int attempts;                       //  attempts so far
+} s_inflight_t;
+
+static void
+s_conn_destroy (void **item)
+{
+    s_conn_t *conn = (s_conn_t *) *item;
+    if (conn) {
+        zsock_destroy (&conn->dealer);
+        free (conn);
+        *item = NULL;
+    }
+}
+
+static void
+s_inflight_destroy (void **item)
+{
+    s_inflight_t *inflight = (s_inflight_t *) *item;
+    if (inflight) {
+        free (inflight->text);
+        free (inflight);
+        *item = NULL;
+    }
+}
+
+gc_client_t *
+gc_client_new (const char *server, gc_identity_t *identity)
+{
+    assert (identity);
+    if (!server || !*server) {
+        server = getenv ("GROUPCAST_SERVER");
+    }
+    if (!server || !*server) {
+        server = "tcp://127.0.0.1:5555";
+    }
+    gc_client_t *self = (gc_client_t *) calloc (1, sizeof (gc_client_t));
+    if (!self) {
+        return NULL;
+    }
+    snprintf (self->server, sizeof self->server, "%s", server);
+    self->identity = identity;
+    self->timeout_ms = 3000;
+    self->window = 100;
+    self->attempts = 3;
+    self->next_request_id = 1;
+    self->registry = gc_req_new (self->server);
+    self->conns = zhashx_new ();
+    self->inflight = zhashx_new ();
+    if (!self->registry || !self->conns || !self->inflight) {
+        gc_client_destroy (&self);
+        return NULL;
+    }
+    zhashx_set_destructor (self->conns, s_conn_destroy);
+    //  In-flight sends are keyed by request id, as 16 hex digits.
+    zhashx_set_destructor (self->inflight, s_inflight_destroy);
+    return self;
+}
+
+void
+gc_client_destroy (gc_client_t **self_p)
+{
+    assert (self_p);
+    gc_client_t *self = *self_p;
+    if (self) {
+        zhashx_destroy (&self->inflight);
+        zhashx_destroy (&self->conns);
+        gc_req_destroy (&self->registry);
+        gc_wire_registry_reply_free (&self->groups_reply);
+        gc_wire_group_reply_free (&self->members_reply);
+        free (self->group_infos);
+        free (self->members);
+        free (self->scratch);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+void
+gc_client_set_timeout (gc_client_t *self, int timeout_ms)
+{
+    assert (self && timeout_ms > 0);
+    self->timeout_ms = timeout_ms;
+}
+
+void
+gc_client_set_attempts (gc_client_t *self, int attempts)
+{
+    assert (self && attempts > 0);
+    self->attempts = attempts;
+}
+
+const char *
+gc_client_error (const gc_client_t *self)
+{
+    assert (self);
+    return self->error;
+}
+
+gc_identity_t *
+gc_client_identity (gc_client_t *self)
+{
+    assert (self);
+    return self->identity;
+}
+
+gc_status_t
+gc_client_fail (gc_client_t *self, gc_status_t status, const char *fmt, ...)
+{
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (self->error, sizeof self->error, fmt, args);
+    va_end (args);
+    return status;
+}
+
+//  --------------------------------------------------------------------------------------------
+//  Registry
+
+gc_status_t
+gc_client_groups (gc_client_t *self, const gc_group_info_t **list, size_t *count)
+{
+    assert (self && list && count);
+    self->error[0] = '\0';
+    gc_registry_request_t request = GROUPCAST__V1__REGISTRY_REQUEST__INIT;
+    Groupcast__V1__ListGroups body = GROUPCAST__V1__LIST_GROUPS__INIT;
+    request.request_id = self->next_request_id++;
+    request.client_id = (char *) gc_identity_id (self->identity);
+    request.body_case = GROUPCAST__V1__REGISTRY_REQUEST__BODY_LIST_GROUPS;
+    request.list_groups = &body;
+    zframe_t *frame = gc_wire_pack (&request.base);
+    if (!frame) {
+        return gc_client_fail (self, GC_IO, "out of memory");
+    }
+    zframe_t *answer = gc_req_call (self->registry, &frame, self->timeout_ms);
+    if (!answer) {
+        return gc_client_fail (self, GC_TIMEOUT, "registry %s is not answering: %s",
+                               self->server, gc_req_error (self->registry));
+    }
+    char err[256];
+    gc_registry_reply_t *reply =
+        gc_wire_registry_reply_unpack (zframe_data (answer), zframe_size (answer), err,
+                                       sizeof err);
+    zframe_destroy (&answer);
+    if (!reply) {
+        return gc_client_fail (self, GC_PROTOCOL, "registry %s: %s", self->server, err);
+    }
+    if (reply->status != GROUPCAST__V1__STATUS__STATUS_OK) {
+        gc_status_t status = (gc_status_t) reply->status;
+        gc_client_fail (self, status, "registry: %s", reply->error);
+        gc_wire_registry_reply_free (&reply);
+        return status;
+    }
+    gc_group_info_t *infos = calloc (reply->n_groups ? reply->n_groups : 1, sizeof *infos);
+    if (!infos) {
+        gc_wire_registry_reply_free (&reply);
+        return gc_client_fail (self, GC_IO, "out of memory");
+    }
+    for (size_t i = 0; i < reply->n_groups; i++) {
+        infos[i].name = reply->groups[i]->name;
+        infos[i].endpoint = reply->groups[i]->endpoint;
+        infos[i].pub_endpoint = reply->groups[i]->pub_endpoint;
+    }
+    gc_wire_registry_reply_free (&self->groups_reply);
+    free (self->group_infos);
+    self->groups_reply = reply;
+    self->group_infos = infos;
+    *list = infos;
+    *count = reply->n_groups;
+    return GC_OK;
+}
+
+//  --------------------------------------------------------------------------------------------
+//  Group connections
+
+//  The connection for a group at endpoint, made (or re-pointed) as needed.
+static s_conn_t *
+s_conn_for (gc_client_t *self, const char *name, const char *endpoint, const char *pub_endpoint)
+{
+    s_conn_t *conn = (s_conn_t *) zhashx_lookup (self->conns, name);
+    if (conn && strcmp (conn->endpoint, endpoint) != 0) {
+        zhashx_delete (self->conns, name);
+        conn = NULL;
+    }
+    if (!conn) {
+        conn = (s_conn_t *) calloc (1, sizeof (s_conn_t));
+        if (!conn) {
+            return NULL;
+        }
+        snprintf (conn->name, sizeof conn->name, "%s", name);
+        snprintf (conn->endpoint, sizeof conn->endpoint, "%s", endpoint);
+        conn->dealer = zsock_new (ZMQ_DEALER);
+        if (!conn->dealer) {
+            free (conn);
+            return NULL;
+        }
+        zsock_set_linger (conn->dealer, 0);
+        zsock_set_maxmsgsize (conn->dealer, GC_MAX_FRAME);
+        zsock_set_sndhwm (conn->dealer, 0);
+        zsock_set_rcvhwm (conn->dealer, 0);
+        if (zsock_connect (conn->dealer, "%s", endpoint) != 0) {
+            zsock_destroy (&conn->dealer);
+            free (conn);
+            return NULL;
+        }
+        zhashx_insert (self->conns, conn->name, conn);
+    }
+    if (pub_endpoint && *pub_endpoint) {
+        snprintf (conn->pub_endpoint, sizeof conn->pub_endpoint, "%s", pub_endpoint);
+    }
+    return conn;
+}
+
+//  Splits NAME@ENDPOINT. Returns 1 if spec had an endpoint, 0 if just a name, -1 if invalid.
+static int
+s_split_spec (const char *spec, char *name, const char **endpoint)
+{
+    const char *at = strchr (spec, '@');
+    size_t len = at ? (size_t) (at - spec) : strlen (spec);
+    if (len == 0 || len > GC_MAX_NAME) {
+        return -1;
+    }
+    memcpy (name, spec, len);
+    name[len] = '\0';
+    if (!gc_wire_valid_group_name (name)) {
+        return -1;
+    }
+    *endpoint = at ? at + 1 : NULL;
+    if (at && !gc_wire_valid_endpoint (*endpoint)) {
+        return -1;
+    }
+    return at ? 1 : 0;
+}
+
+//  Finds the group through the registry; sets *conn. fallback_ok: use the remembered endpoint
+//  when the registry does not answer.
+static gc_status_t
+s_lookup (gc_client_t *self, const char *name, bool fallback_ok, s_conn_t **conn)
+{
+    const gc_group_info_t *list = NULL;
+    size_t count = 0;
+    gc_status_t status = gc_client_groups (self, &list, &count);
+    if (status == GC_OK) {
+        for (size_t i = 0; i < count; i++) {
+            if (streq (list[i].name, name)) {
+                *conn = s_conn_for (self, name, list[i].endpoint, list[i].pub_endpoint);
+                return *conn ? GC_OK : gc_client_fail (self, GC_IO, "cannot create socket");
+            }
+        }
+    }
+    const gc_group_info_t *known = gc_identity_find (self->identity, name);
+    if (known && (status == GC_OK || fallback_ok)) {
+        *conn = s_conn_for (self, name, known->endpoint, known->pub_endpoint);
+        return *conn ? GC_OK : gc_client_fail (self, GC_IO, "cannot create socket");
+    }
+    if (status == GC_OK) {
+        return gc_client_fail (self, GC_NOT_FOUND, "no group named '%s' is registered", name);
+    }
+    return status;
+}
+
+gc_status_t
+gc_client_conn (gc_client_t *self, const char *spec, bool prefer_known, s_conn_t **conn)
+{
+    char name[GC_MAX_NAME + 1];
+    const char *endpoint = NULL;
+    int kind = s_split_spec (spec, name, &endpoint);
+    if (kind < 0) {
+        return gc_client_fail (self, GC_INVALID,
+                               "invalid group '%s': use NAME or NAME@tcp://host:port", spec);
+    }
+    if (kind == 1) {
+        *conn = s_conn_for (self, name, endpoint, NULL);
+        return *conn ? GC_OK : gc_client_fail (self, GC_IO, "cannot connect to %s", endpoint);
+    }
+    *conn = (s_conn_t *) zhashx_lookup (self->conns, name);
+    if (*conn) {
+        return GC_OK;
+    }
+    const gc_group_info_t *known = gc_identity_find (self->identity, name);
+    if (prefer_known && known) {
+        *conn = s_conn_for (self, name, known->endpoint, known->pub_endpoint);
+        return *conn ? GC_OK : gc_client_fail (self, GC_IO, "cannot create socket");
+    }
+    return s_lookup (self, name, true, conn);
+}
+
+gc_status_t
+gc_client_resolve (gc_client_t *self, const char *spec, const gc_group_info_t **info)
+{
+    assert (self && spec && info);
+    self->error[0] = '\0';
+    s_conn_t *conn = NULL;
+    gc_status_t status = gc_client_conn (self, spec, true, &conn);
+    if (status != GC_OK) {
+        return status;
+    }
+    self->resolved.name = conn->name;
+    self->resolved.endpoint = conn->endpoint;
+    self->resolved.pub_endpoint = conn->pub_endpoint;
+    *info = &self->resolved;
+    return GC_OK;
+}
+
+//  Sends a request on a connection without waiting. Returns 0 or -1.
+static int
+s_send_request (gc_client_t *self, s_conn_t *conn, gc_group_request_t *request)
+{
+    request->sender = (char *) gc_identity_id (self->identity);
+    request->token.data = (uint8_t *) gc_identity_token (self->identity);
+    request->token.len = GC_TOKEN_SIZE;
+    zframe_t *frame = gc_wire_pack (&request->base);
+    if (!frame) {
+        return -1;
+    }
+    if (zframe_send (&frame, conn->dealer, ZFRAME_DONTWAIT) != 0) {
+        zframe_destroy (&frame);
+        return -1;
+    }
+    return 0;
+}
+
+//  Handles a reply that is not the one being waited for: an acknowledgement of an async send,
+//  or a late answer to an abandoned request (dropped).
+static void s_async_reply (gc_client_t *self, gc_group_reply_t *reply);
+
+//  Receives one reply from conn within the deadline (monotonic ms). Returns the owned reply,
+//  NULL on timeout or interrupt.
+static gc_group_reply_t *
+s_recv_reply (gc_client_t *self, s_conn_t *conn, int64_t deadline)
+{
+    zmq_pollitem_t item = {zsock_resolve (conn->dealer), 0, ZMQ_POLLIN, 0};
+    while (!zsys_interrupted) {
+        int64_t left = deadline - zclock_mono ();
+        int rc = zmq_poll (&item, 1, left > 0 ? (long) left : 0);
+        if (rc < 0 && zmq_errno () == EINTR) {
+            continue;
+        }
+        if (rc <= 0) {
+            return NULL;
+        }
+        zframe_t *frame = zframe_recv (conn->dealer);
+        if (!frame) {
+            continue;
+        }
+        //  A ROUTER peer may echo a REQ-style empty delimiter: skip it.
+        if (zframe_size (frame) == 0 && zframe_more (frame)) {
+            zframe_destroy (&frame);
+            continue;
+        }
+        char err[256];
+        gc_group_reply_t *reply =
+            gc_wire_group_reply_unpack (zframe_data (frame), zframe_size (frame), err, sizeof err);
+        zframe_destroy (&frame);
+        if (reply) {
+            return reply;
+        }
+        gc_client_fail (self, GC_PROTOCOL, "group '%s': %s", conn->name, err);
+    }
+    return NULL;
+}
+
+gc_status_t
+gc_client_call (gc_client_t *self, s_conn_t *conn, gc_group_request_t *request,
+                gc_group_reply_t **reply_p)
+{
+    *reply_p = NULL;
+    request->request_id = self->next_request_id++;
+    if (s_send_request (self, conn, request) != 0) {
+        return gc_client_fail (self, GC_IO, "cannot send to group '%s' at %s: %s", conn->name,
+                               conn->endpoint, zmq_strerror (zmq_errno ()));
+    }
+    int64_t deadline = zclock_mono () + self->timeout_ms;
+    while (true) {
+        gc_group_reply_t *reply = s_recv_reply (self, conn, deadline);
+        if (!reply) {
+            return gc_client_fail (self, GC_TIMEOUT,
+                                   "group '%s' at %s did not answer within %d ms", conn->name,
+                                   conn->endpoint, self->timeout_ms);
+        }
+        if (reply->request_id != request->request_id) {
+            s_async_reply (self, reply);
+            continue;
+        }
+        if (reply->group[0] && strcmp (reply->group, conn->name) != 0) {
+            gc_status_t status = gc_client_fail (
+                self, GC_NOT_FOUND, "%s serves group '%s', not '%s'", conn->endpoint,
+                reply->group, conn->name);
+            gc_wire_group_reply_free (&reply);
+            return status;
+        }
+        gc_status_t status = (gc_status_t) reply->status;
+        if (status != GC_OK) {
+            gc_client_fail (self, status, "%s", reply->error[0] ? reply->error
+                                                                 : gc_status_str (status));
+            gc_wire_group_reply_free (&reply);
+            return status;
+        }
+        *reply_p = reply;
+        return GC_OK;
+    }
+}
+
+//  Calls a group by name: the remembered or cached endpoint first; when it does not answer,
+//  asks the registry where the group is now and, if it moved, tries there once.
+gc_status_t
+gc_client_call_group (gc_client_t *self, const char *spec, gc_group_request_t *request,
+                      gc_group_reply_t **reply_p, s_conn_t **conn_p)
+{
+    s_conn_t *conn = NULL;
+    gc_status_t status = gc_client_conn (self, spec, true, &conn);
+    if (status != GC_OK) {
+        return status;
+    }
+    status = gc_client_call (self, conn, request, reply_p);
+    if ((status == GC_TIMEOUT || status == GC_NOT_FOUND) && !strchr (spec, '@')) {
+        char endpoint[GC_MAX_ENDPOINT + 1];
+        snprintf (endpoint, sizeof endpoint, "%s", conn->endpoint);
+        char saved[sizeof self->error];
+        memcpy (saved, self->error, sizeof saved);
+        s_conn_t *moved = NULL;
+        if (s_lookup (self, spec, false, &moved) == GC_OK && strcmp (moved->endpoint, endpoint)) {
+            conn = moved;
+            status = gc_client_call (self, conn, request, reply_p);
+        }
+        else {
+            memcpy (self->error, saved, sizeof saved);
+        }
+    }
+    if (conn_p) {
+        *conn_p = conn;
+    }
+    return status;
+}
+
+static void
+s_fill_ack (gc_ack_t *ack, const gc_group_reply_t *reply)
+{
+    if (ack) {
+        ack->seq = reply->seq;
+        ack->ts_us = reply->ts_us;
+        ack->last_seq = reply->last_seq;
+    }
+}
+
+gc_status_t
+gc_client_join (gc_client_t *self, const char *spec, gc_ack_t *ack)
+{
+    assert (self && spec);
+    self->error[0] = '\0';
+    char name[GC_MAX_NAME + 1];
+    const char *endpoint = NULL;
+    if (s_split_spec (spec, name, &endpoint) < 0) {
+        return gc_client_fail (self, GC_INVALID,
+                               "invalid group '%s': use NAME or NAME@tcp://host:port", spec);
+    }
+    //  Joining asks the registry first: a remembered endpoint may be stale.
+    s_conn_t *conn = NULL;
+    gc_status_t status = endpoint ? gc_client_conn (self, spec, false, &conn)
+                                  : s_lookup (self, name, true, &conn);
+    if (status != GC_OK) {
+        return status;
+    }
+    gc_group_request_t request = GROUPCAST__V1__GROUP_REQUEST__INIT;
+    Groupcast__V1__Join body = GROUPCAST__V1__JOIN__INIT;
+    body.name = (char *) gc_identity_name (self->identity);
+    request.body_case = GROUPCAST__V1__GROUP_REQUEST__BODY_JOIN;
+    request.join = &body;
+    gc_group_reply_t *reply = NULL;
+    status = gc_client_call (self, conn, &request, &reply);
+    if (status != GC_OK) {
+        return status;
+    }
+    if (reply->pub_endpoint[0]) {
+        snprintf (conn->pub_endpoint, sizeof conn->pub_endpoint, "%s", reply->pub_endpoint);
+    }
+    s_fill_ack (ack, reply);
+    gc_wire_group_reply_free (&reply);
+    char err[256];
+    if (gc_identity_remember (self->identity, conn->name, conn->endpoint, conn->pub_endpoint,
+                              err, sizeof err)
+        != 0) {
+        return gc_client_fail (self, GC_IO, "joined '%s' but %s", conn->name, err);
+    }
+    return GC_OK;
+}
+
+gc_status_t
+gc_client_leave (gc_client_t *self, const char *spec, gc_ack_t *ack)
+{
+    assert (self && spec);
+    self->error[0] = '\0';
+    gc_group_request_t request = GROUPCAST__V1__GROUP_REQUEST__INIT;
+    Groupcast__V1__Leave body = GROUPCAST__V1__LEAVE__INIT;
+    request.body_case = GROUPCAST__V1__GROUP_REQUEST__BODY_LEAVE;
+    request.leave = &body;
+    gc_group_reply_t *reply = NULL;
+    s_conn_t *conn = NULL;
+    gc_status_t status = gc_client_call_group (self, spec, &request, &reply, &conn);
+    if (status == GC_OK) {
+        s_fill_ack (ack, reply);
+        gc_wire_group_reply_free (&reply);
+    }
+    if (conn && (status == GC_OK || status == GC_NOT_MEMBER)) {
+        char err[256];
+        if (gc_identity_forget (self->identity, conn->name, err, sizeof err) != 0) {
+            return gc_client_fail (self, GC_IO, "left '%s' but %s", conn->name, err);
+        }
+    }
+    return status;
+}
+
+//  Builds a send request around borrowed text and message id.
+static void
+s_send_body (gc_group_request_t *request, Groupcast__V1__Send *body, const void *text,
+             size_t len, const uint8_t *msg_id, bool retry)
+{
+    body->text.data = (uint8_t *) text;
+    body->text.len = len;
+    body->client_msg_id.data = (uint8_t *) msg_id;
+    body->client_msg_id.len = GC_MSG_ID_SIZE;
+    body->retry = retry;
+    request->body_case = GROUPCAST__V1__GROUP_REQUEST__BODY_SEND;
+    request->send = body;
+}
+
+static gc_status_t
+s_check_text (gc_client_t *self, const char *text, size_t len)
+{
+    if (len == 0) {
+        return gc_client_fail (self, GC_INVALID, "cannot send an empty message");
+    }
+    if (len > GC_MAX_TEXT) {
+        return gc_client_fail (self, GC_TOO_LARGE,
+                               "cannot send %zu bytes: a message holds at most %d", len,
+                               GC_MAX_TEXT);
+    }
+    (void) text;
+    return GC_OK;
+}
+
+gc_status_t
+gc_client_send (gc_client_t *self, const char *group, const char *text, size_t len,
+                gc_ack_t *ack)
+{
+    assert (self && group && text);
+    self->error[0] = '\0';
+    gc_status_t status = s_check_text (self, text, len);
+    if (status != GC_OK) {
+        return status;
+    }
+    uint8_t msg_id[GC_MSG_ID_SIZE];
+    if (gc_wire_random (msg_id, sizeof msg_id) != 0) {
+        return gc_client_fail (self, GC_IO, "cannot make a message id: no randomness");
+    }
+    for (int attempt = 0; attempt < self->attempts; attempt++) {
+        gc_group_request_t request = GROUPCAST__V1__GROUP_REQUEST__INIT;
+        Groupcast__V1__Send body = GROUPCAST__V1__SEND__INIT;
+        s_send_body (&request, &body, text, len, msg_id, attempt > 0);
+        gc_group_reply_t *reply = NULL;
+        status = gc_client_call_group (self, group, &request, &reply, NULL);
+        if (status == GC_OK) {
+            s_fill_ack (ack, reply);
+            gc_wire_group_reply_free (&reply);
+            return GC_OK;
+        }
+        if (status != GC_TIMEOUT || zsys_interrupted) {
+            break;
+        }
+    }
+    return status;
+}
+
+//  --------------------------------------------------------------------------------------------
+//  Sends with several in flight
+
+void
+gc_client_set_ack_handler (gc_client_t *self, gc_ack_fn *fn, void *arg)
+{
+    assert (self);
+    self->ack_fn = fn;
+    self->ack_arg = arg;
+}
+
+void
+gc_client_set_window (gc_client_t *self, size_t window)
+{
+    assert (self && window > 0);
+    self->window = window;
+}
+
+static void
+s_key (uint64_t request_id, char *key)
+{
+    snprintf (key, 17, "%016" PRIx64, request_id);
+}
+
+//  Sends (or resends) an in-flight message. Every attempt keeps the request id and the message
+//  id, so whichever acknowledgement comes first completes it and the group stores it once.
+static int
+s_transmit (gc_client_t *self, s_inflight_t *inflight)
+{
+    gc_group_request_t request = GROUPCAST__V1__GROUP_REQUEST__INIT;
+    Groupcast__V1__Send body = GROUPCAST__V1__SEND__INIT;
+    s_send_body (&request, &body, inflight->text, inflight->len, inflight->msg_id,
+                 inflight->attempts > 0);
+    request.request_id = inflight->request_id;
+    inflight->sent_at = zclock_mono ();
+    inflight->attempts++;
+    return s_send_request (self, inflight->conn, &request);
+}
+
+static void
+s_complete (gc_client_t *self, s_inflight_t *inflight, gc_status_t status,
+            const gc_group_reply_t *reply, const char *error)
+{
+    gc_ack_t ack = {0, 0, 0};
+    if (reply) {
+        s_fill_ack (&ack, reply);
+    }
+    if (status != GC_OK && self->first_failure == GC_OK) {
+        self->first_failure = status;
+        gc_client_fail (self, status, "%s", error);
+    }
+    if (self->ack_fn) {
+        self->ack_fn (self->ack_arg, inflight->tag, status, reply ? &ack : NULL, error);
+    }
+    char key[17];
+    s_key (inflight->request_id, key);
+    zhashx_delete (self->inflight, key);
+}
+
+static void
+s_async_reply (gc_client_t *self, gc_group_reply_t *reply)
+{
+    char key[17];
+    s_key (reply->request_id, key);
+    s_inflight_t *inflight = (s_inflight_t *) zhashx_lookup (self->inflight, key);
+    if (inflight) {
+        gc_status_t status = (gc_status_t) reply->status;
+        s_complete (self, inflight, status, status == GC_OK ? reply : NULL,
+                    reply->error[0] ? reply->error : gc_status_str (status));
+    }
+    gc_wire_group_reply_free (&reply);
+}
+
+//  Resends (or fails) sends whose latest attempt is older than the timeout.
+static void
+s_retry_expired (gc_client_t *self)
+{
+    int64_t now = zclock_mono ();
+    zlistx_t *expired = zlistx_new ();
+    assert (expired);
+    for (s_inflight_t *inflight = (s_inflight_t *) zhashx_first (self->inflight); inflight;
+         inflight = (s_inflight_t *) zhashx_next (self->inflight)) {
+        if (now - inflight->sent_at >= self->timeout_ms) {
+            zlistx_add_end (expired, inflight);
+        }
+    }
+    for (s_inflight_t *inflight = (s_inflight_t *) zlistx_first (expired); inflight;
+         inflight = (s_inflight_t *) zlistx_next (expired)) {
+        if (inflight->attempts >= self->attempts) {
+            char error[512];
+            snprintf (error, sizeof error, "group '%s' at %s did not acknowledge within %d ms",
+                      inflight->conn->name, inflight->conn->endpoint, self->timeout_ms);
+            s_complete (self, inflight, GC_TIMEOUT, NULL, error);
+            continue;
+        }
+        if (s_transmit (self, inflight) != 0) {
+            s_complete (self, inflight, GC_IO, NULL, "cannot resend");
+        }
+    }
+    zlistx_destroy (&expired);
+}
+
+//  Waits up to the oldest in-flight send's deadline for replies on every connection, then
+//  retries what expired. Returns -1 when interrupted.
+static int
+s_pump (gc_client_t *self)
+{
+    zmq_pollitem_t items[64];
+    s_conn_t *conns[64];
+    size_t n = 0;
+    for (s_conn_t *conn = (s_conn_t *) zhashx_first (self->conns); conn && n < 64;
+         conn = (s_conn_t *) zhashx_next (self->conns)) {
+        items[n].socket = zsock_resolve (conn->dealer);
+        items[n].fd = 0;
+        items[n].events = ZMQ_POLLIN;
+        items[n].revents = 0;
+        conns[n++] = conn;
+    }
+    int64_t oldest = INT64_MAX;
+    for (s_inflight_t *inflight = (s_inflight_t *) zhashx_first (self->inflight); inflight;
+         inflight = (s_inflight_t *) zhashx_next (self->inflight)) {
+        if (inflight->sent_at < oldest) {
+            oldest = inflight->sent_at;
+        }
+    }
+    int64_t wait = oldest == INT64_MAX ? 0 : oldest + self->timeout_ms - zclock_mono ();
+    int rc = zmq_poll (items, (int) n, wait > 0 ? (long) wait : 0);
+    if (rc < 0 && zsys_interrupted) {
+        return -1;
+    }
+    for (size_t i = 0; rc > 0 && i < n; i++) {
+        if (!(items[i].revents & ZMQ_POLLIN)) {
+            continue;
+        }
+        //  Drain what is there now, bounded by the in-flight count.
+        for (size_t k = 0; k <= self->window; k++) {
+            if (!(zsock_events (conns[i]->dealer) & ZMQ_POLLIN)) {
+                break;
+            }
+            gc_group_reply_t *reply = s_recv_reply (self, conns[i], 0);
+            if (!reply) {
+                break;
+            }
+            s_async_reply (self, reply);
+        }
+    }
+    s_retry_expired (self);
+    return 0;
+}
+
+gc_status_t
+gc_client_send_async (gc_client_t *self, const char *group, const char *text, size_t len,
+                      uint64_t *tag)
+{
+    assert (self && group && text);
+    self->error[0] = '\0';
+    gc_status_t status = s_check_text (self, text, len);
+    if (status != GC_OK) {
+        return status;
+    }
+    s_conn_t *conn = NULL;
+    status = gc_client_conn (self, group, true, &conn);
+    if (status != GC_OK) {
+        return status;
+    }
+    //  Bounded: each pump either receives, or waits out a timeout that retries or fails a send.
+    while (zhashx_size (self->inflight) >= self->window) {
+        if (s_pump (self) != 0) {
+            return gc_client_fail (self, GC_IO, "interrupted");
+        }
+    }
+    s_inflight_t *inflight = (s_inflight_t *) calloc (1, sizeof (s_inflight_t));
+    uint8_t *copy = (uint8_t *) malloc (len);
+    if (!inflight || !copy || gc_wire_random (inflight->msg_id, GC_MSG_ID_SIZE) != 0) {
+        free (inflight);
+        free (copy);
+        return gc_client_fail (self, GC_IO, "out of memory");
+    }
+    memcpy (copy, text, len);
+    inflight->text = copy;
+    inflight->len = len;
+    inflight->conn = conn;
+    inflight->tag = self->next_tag++;
+    inflight->request_id = self->next_request_id++;
+    if (tag) {
+        *tag = inflight->tag;
+    }
+    char key[17];
+    s_key (inflight->request_id, key);
+    zhashx_insert (self->inflight, key, inflight);
+    if (s_transmit (self, inflight) != 0) {
+        s_complete (self, inflight, GC_IO, NULL, "cannot send");
+        return GC_IO;
+    }
+    return GC_OK;
+}
+
+gc_status_t
+gc_client_flush (gc_client_t *self)
+{
+    assert (self);
+    while (zhashx_size (self->inflight) > 0) {
+        if (s_pump (self) != 0) {
+            return gc_client_fail (self, GC_IO, "interrupted");
+        }
+    }
+    gc_status_t status = self->first_failure;
+    self->first_failure = GC_OK;
+    return status;
+}
+
+//  --------------------------------------------------------------------------------------------
+//  History and members
+
+gc_status_t
+gc_client_fill_entry (gc_client_t *self, const char *group, const Groupcast__V1__Entry *item,
+                      gc_entry_t *entry)
+{
+    if (item->text.len + 1 > self->scratch_size) {
+        char *scratch = realloc (self->scratch, item->text.len + 1);
+        if (!scratch) {
+            return gc_client_fail (self, GC_IO, "out of memory");
+        }
+        self->scratch = scratch;
+        self->scratch_size = item->text.len + 1;
+    }
+    if (item->text.len) {
+        memcpy (self->scratch, item->text.data, item->text.len);
+    }
+    self->scratch[item->text.len] = '\0';
+    entry->group = group;
+    entry->seq = item->seq;
+    entry->ts_us = item->ts_us;
+    entry->kind = (gc_entry_kind_t) item->kind;
+    entry->sender = item->sender;
+    entry->name = item->name;
+    entry->text = self->scratch;
+    entry->text_len = item->text.len;
+    return GC_OK;
+}
+
+gc_status_t
+gc_client_fetch (gc_client_t *self, const char *group, const gc_query_t *query, gc_entry_fn *fn,
+                 void *arg, bool *more, uint64_t *first_seq)
+{
+    assert (self && group && query && fn);
+    self->error[0] = '\0';
+    gc_group_request_t request = GROUPCAST__V1__GROUP_REQUEST__INIT;
+    Groupcast__V1__Fetch body = GROUPCAST__V1__FETCH__INIT;
+    body.since_us = query->since_us;
+    body.until_us = query->until_us;
+    body.after_seq = query->after_seq;
+    body.before_seq = query->before_seq;
+    body.limit = query->limit;
+    body.newest = query->newest;
+    request.body_case = GROUPCAST__V1__GROUP_REQUEST__BODY_FETCH;
+    request.fetch = &body;
+    gc_group_reply_t *reply = NULL;
+    s_conn_t *conn = NULL;
+    gc_status_t status = gc_client_call_group (self, group, &request, &reply, &conn);
+    if (status != GC_OK) {
+        return status;
+    }
+    for (size_t i = 0; i < reply->n_entries && status == GC_OK; i++) {
+        gc_entry_t entry;
+        status = gc_client_fill_entry (self, conn->name, reply->entries[i], &entry);
+        if (status == GC_OK) {
+            fn (arg, &entry);
+        }
+    }
+    if (more) {
+        *more = reply->more;
+    }
+    if (first_seq) {
+        *first_seq = reply->first_seq;
+    }
+    gc_wire_group_reply_free (&reply);
+    return status;
+}
+
+gc_status_t
+gc_client_members (gc_client_t *self, const char *group, const gc_member_t **list,
+                   size_t *count)
+{
+    assert (self && group && list && count);
+    self->error[0] = '\0';
+    gc_group_request_t request = GROUPCAST__V1__GROUP_REQUEST__INIT;
+    Groupcast__V1__Members body = GROUPCAST__V1__MEMBERS__INIT;
+    request.body_case = GROUPCAST__V1__GROUP_REQUEST__BODY_MEMBERS;
+    request.members = &body;
+    gc_group_reply_t *reply = NULL;
+    gc_status_t status = gc_client_call_group (self, group, &request, &reply, NULL);
+    if (status != GC_OK) {
+        return status;
+    }
+    gc_member_t *members = calloc (reply->n_members ? reply->n_members : 1, sizeof *members);
+    if (!members) {
+        gc_wire_group_reply_free (&reply);
+        return gc_client_fail (self, GC_IO, "out of memory");
+    }
+    for (size_t i = 0; i < reply->n_members; i++) {
+        members[i].id = reply->members[i]->id;
+        members[i].name = reply->members[i]->name;
+        members[i].joined_us = reply->members[i]->joined_us;
+    }
+    gc_wire_group_reply_free (&self->members_reply);
+    free (self->members);
+    self->members_reply = reply;
+    self->members = members;
+    *list = members;
+    *count = reply->n_members;
+    return GC_OK;
+}
+
+gc_status_t
+gc_client_info (gc_client_t *self, const char *spec, gc_group_reply_t **reply_p,
+                s_conn_t **conn_p)
+{
+    gc_group_request_t request = GROUPCAST__V1__GROUP_REQUEST__INIT;
+    Groupcast__V1__Info body = GROUPCAST__V1__INFO__INIT;
+    request.body_case = GROUPCAST__V1__GROUP_REQUEST__BODY_INFO;
+    request.info = &body;
+    gc_status_t status = gc_client_call_group (self, spec, &request, reply_p, conn_p);
+    if (status == GC_OK && (*reply_p)->pub_endpoint[0] && conn_p && *conn_p) {
+        snprintf ((*conn_p)->pub_endpoint, sizeof (*conn_p)->pub_endpoint, "%s",
+                  (*reply_p)->pub_endpoint);
+    }
+    return status;
+}

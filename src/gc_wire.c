@@ -1,0 +1,476 @@
+/*  gc_wire - pack, unpack and validate the groupcast wire protocol
+    SPDX-License-Identifier: MPL-2.0
+*/
+#include "gc_wire.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <uuid/uuid.h>
+
+const char *
+gc_status_str (gc_status_t status)
+{
+    switch (status) {
+    case GC_OK:
+        return "ok";
+    case GC_BAD_REQUEST:
+        return "bad request";
+    case GC_UNKNOWN_REQUEST:
+        return "unknown request";
+    case GC_TOO_LARGE:
+        return "too large";
+    case GC_NOT_MEMBER:
+        return "not a member";
+    case GC_NOT_FOUND:
+        return "no such group";
+    case GC_NAME_TAKEN:
+        return "name already taken";
+    case GC_FORBIDDEN:
+        return "forbidden";
+    case GC_STORE_FAILED:
+        return "storage failed";
+    case GC_UNAVAILABLE:
+        return "unavailable";
+    case GC_INTERNAL:
+        return "internal error";
+    case GC_TIMEOUT:
+        return "timeout";
+    case GC_PROTOCOL:
+        return "protocol error";
+    case GC_IO:
+        return "local i/o error";
+    case GC_INVALID:
+        return "invalid argument";
+    }
+    return "unknown status";
+}
+
+bool
+gc_wire_valid_uuid (const char *text)
+{
+    if (!text || strlen (text) != GC_UUID_STR_LEN) {
+        return false;
+    }
+    for (int i = 0; i < GC_UUID_STR_LEN; i++) {
+        char c = text[i];
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (c != '-') {
+                return false;
+            }
+        }
+        else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool
+gc_wire_valid_group_name (const char *text)
+{
+    if (!text) {
+        return false;
+    }
+    size_t len = strlen (text);
+    if (len == 0 || len > GC_MAX_NAME) {
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char) text[i];
+        if (!(isalnum (c) || c == '.' || c == '_' || c == '-') || c > 127) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool
+gc_wire_valid_display_name (const char *text)
+{
+    if (!text || strlen (text) > GC_MAX_NAME) {
+        return false;
+    }
+    for (const unsigned char *p = (const unsigned char *) text; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool
+gc_wire_valid_endpoint (const char *text)
+{
+    if (!text) {
+        return false;
+    }
+    size_t len = strlen (text);
+    if (len == 0 || len > GC_MAX_ENDPOINT) {
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if ((unsigned char) text[i] <= 0x20 || (unsigned char) text[i] >= 0x7f) {
+            return false;
+        }
+    }
+    if (strncmp (text, "tcp://", 6) == 0) {
+        const char *host = text + 6;
+        const char *colon = strrchr (host, ':');
+        if (!colon || colon == host || colon[1] == '\0') {
+            return false;
+        }
+        if (strncmp (host, "*:", 2) == 0 || strncmp (host, "0.0.0.0:", 8) == 0) {
+            return false;
+        }
+        for (const char *p = colon + 1; *p; p++) {
+            if (!isdigit ((unsigned char) *p)) {
+                return false;
+            }
+        }
+        return true;
+    }
+    return (strncmp (text, "ipc://", 6) == 0 && len > 6)
+           || (strncmp (text, "inproc://", 9) == 0 && len > 9);
+}
+
+int
+gc_wire_advertise (const char *bound, const char *host, char *buf, size_t buflen)
+{
+    assert (bound && buf);
+    const char *rest = NULL;
+    if (strncmp (bound, "tcp://0.0.0.0:", 14) == 0) {
+        rest = bound + 13;
+    }
+    else if (strncmp (bound, "tcp://[::]:", 11) == 0) {
+        rest = bound + 10;
+    }
+    int len = rest ? snprintf (buf, buflen, "tcp://%s%s", host ? host : "127.0.0.1", rest)
+                   : snprintf (buf, buflen, "%s", bound);
+    return len < 0 || (size_t) len >= buflen ? -1 : 0;
+}
+
+//  Sets status and formats err; always returns NULL so callers can `return s_fail (...)`.
+static void *s_fail (gc_status_t *status, gc_status_t value, char *err, size_t errlen,
+                     const char *fmt, ...) __attribute__ ((format (printf, 5, 6)));
+
+static void *
+s_fail (gc_status_t *status, gc_status_t value, char *err, size_t errlen, const char *fmt, ...)
+{
+    *status = value;
+    if (err && errlen) {
+        va_list args;
+        va_start (args, fmt);
+        vsnprintf (err, errlen, fmt, args);
+        va_end (args);
+    }
+    return NULL;
+}
+
+gc_registry_request_t *
+gc_wire_registry_request_unpack (const uint8_t *data, size_t size, uint64_t *request_id,
+                                 gc_status_t *status, char *err, size_t errlen)
+{
+    assert (request_id && status);
+    *request_id = 0;
+    if (size > GC_MAX_FRAME) {
+        return s_fail (status, GC_TOO_LARGE, err, errlen, "request of %zu bytes exceeds %d",
+                       size, GC_MAX_FRAME);
+    }
+    gc_registry_request_t *req = groupcast__v1__registry_request__unpack (NULL, size, data);
+    if (!req) {
+        return s_fail (status, GC_BAD_REQUEST, err, errlen, "malformed registry request");
+    }
+    *request_id = req->request_id;
+    const char *why = NULL;
+    gc_status_t code = GC_BAD_REQUEST;
+    if (req->client_id[0] && !gc_wire_valid_uuid (req->client_id)) {
+        why = "client_id is not a UUID";
+    }
+    else if (req->body_case == GROUPCAST__V1__REGISTRY_REQUEST__BODY_REGISTER_GROUP) {
+        const Groupcast__V1__GroupInfo *info = req->register_group->group;
+        if (!info) {
+            why = "register_group without group";
+        }
+        else if (!gc_wire_valid_group_name (info->name)) {
+            why = "group name must be 1-64 characters of A-Z a-z 0-9 . _ -";
+        }
+        else if (!gc_wire_valid_endpoint (info->endpoint)
+                 || !gc_wire_valid_endpoint (info->pub_endpoint)) {
+            why = "endpoints must be connectable (tcp://host:port, not a wildcard)";
+        }
+        else if (!gc_wire_valid_uuid (info->group_id)) {
+            why = "group_id is not a UUID";
+        }
+    }
+    else if (req->body_case == GROUPCAST__V1__REGISTRY_REQUEST__BODY_UNREGISTER_GROUP) {
+        if (!gc_wire_valid_group_name (req->unregister_group->name)) {
+            why = "invalid group name";
+        }
+    }
+    else if (req->body_case != GROUPCAST__V1__REGISTRY_REQUEST__BODY_LIST_GROUPS) {
+        code = GC_UNKNOWN_REQUEST;
+        why = "unknown registry request";
+    }
+    if (why) {
+        groupcast__v1__registry_request__free_unpacked (req, NULL);
+        return s_fail (status, code, err, errlen, "%s", why);
+    }
+    *status = GC_OK;
+    return req;
+}
+
+void
+gc_wire_registry_request_free (gc_registry_request_t **self_p)
+{
+    assert (self_p);
+    if (*self_p) {
+        groupcast__v1__registry_request__free_unpacked (*self_p, NULL);
+        *self_p = NULL;
+    }
+}
+
+gc_group_request_t *
+gc_wire_group_request_unpack (const uint8_t *data, size_t size, uint64_t *request_id,
+                              gc_status_t *status, char *err, size_t errlen)
+{
+    assert (request_id && status);
+    *request_id = 0;
+    if (size > GC_MAX_FRAME) {
+        return s_fail (status, GC_TOO_LARGE, err, errlen, "request of %zu bytes exceeds %d",
+                       size, GC_MAX_FRAME);
+    }
+    gc_group_request_t *req = groupcast__v1__group_request__unpack (NULL, size, data);
+    if (!req) {
+        return s_fail (status, GC_BAD_REQUEST, err, errlen, "malformed group request");
+    }
+    *request_id = req->request_id;
+    const char *why = NULL;
+    gc_status_t code = GC_BAD_REQUEST;
+    switch (req->body_case) {
+    case GROUPCAST__V1__GROUP_REQUEST__BODY_JOIN:
+        if (!gc_wire_valid_display_name (req->join->name)) {
+            why = "display name must be at most 64 bytes without control characters";
+        }
+        break;
+    case GROUPCAST__V1__GROUP_REQUEST__BODY_SEND:
+        if (req->send->text.len == 0) {
+            why = "empty message";
+        }
+        else if (req->send->text.len > GC_MAX_TEXT) {
+            code = GC_TOO_LARGE;
+            why = "message text exceeds 65536 bytes";
+        }
+        else if (req->send->client_msg_id.len != 0
+                 && req->send->client_msg_id.len != GC_MSG_ID_SIZE) {
+            why = "client_msg_id must be 16 bytes";
+        }
+        break;
+    case GROUPCAST__V1__GROUP_REQUEST__BODY_FETCH:
+        if (req->fetch->since_us < 0 || req->fetch->until_us < 0) {
+            why = "negative time filter";
+        }
+        break;
+    case GROUPCAST__V1__GROUP_REQUEST__BODY_LEAVE:
+    case GROUPCAST__V1__GROUP_REQUEST__BODY_MEMBERS:
+    case GROUPCAST__V1__GROUP_REQUEST__BODY_INFO:
+        break;
+    default:
+        code = GC_UNKNOWN_REQUEST;
+        why = "unknown group request";
+        break;
+    }
+    //  Info needs no identity; everything else is done as a user.
+    if (!why && req->body_case != GROUPCAST__V1__GROUP_REQUEST__BODY_INFO) {
+        if (!gc_wire_valid_uuid (req->sender)) {
+            why = "sender is not a UUID";
+        }
+        else if (req->token.len != GC_TOKEN_SIZE) {
+            why = "token must be 16 bytes";
+        }
+    }
+    if (why) {
+        groupcast__v1__group_request__free_unpacked (req, NULL);
+        return s_fail (status, code, err, errlen, "%s", why);
+    }
+    *status = GC_OK;
+    return req;
+}
+
+void
+gc_wire_group_request_free (gc_group_request_t **self_p)
+{
+    assert (self_p);
+    if (*self_p) {
+        groupcast__v1__group_request__free_unpacked (*self_p, NULL);
+        *self_p = NULL;
+    }
+}
+
+//  Checks entries received from a peer; returns the reason or NULL.
+static const char *
+s_check_entries (Groupcast__V1__Entry **entries, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        const Groupcast__V1__Entry *e = entries[i];
+        if (e->seq == 0 || !gc_wire_valid_uuid (e->sender) || e->text.len > GC_MAX_TEXT
+            || (int) e->kind < 0 || e->kind > GROUPCAST__V1__ENTRY_KIND__ENTRY_LEAVE) {
+            return "invalid entry";
+        }
+        if (i > 0 && e->seq <= entries[i - 1]->seq) {
+            return "entries out of order";
+        }
+    }
+    return NULL;
+}
+
+gc_registry_reply_t *
+gc_wire_registry_reply_unpack (const uint8_t *data, size_t size, char *err, size_t errlen)
+{
+    gc_status_t ignored;
+    if (size > GC_MAX_FRAME) {
+        return s_fail (&ignored, GC_PROTOCOL, err, errlen, "reply too large");
+    }
+    gc_registry_reply_t *reply = groupcast__v1__registry_reply__unpack (NULL, size, data);
+    if (!reply) {
+        return s_fail (&ignored, GC_PROTOCOL, err, errlen, "malformed registry reply");
+    }
+    for (size_t i = 0; i < reply->n_groups; i++) {
+        if (!gc_wire_valid_group_name (reply->groups[i]->name)
+            || !gc_wire_valid_endpoint (reply->groups[i]->endpoint)
+            || !gc_wire_valid_endpoint (reply->groups[i]->pub_endpoint)) {
+            groupcast__v1__registry_reply__free_unpacked (reply, NULL);
+            return s_fail (&ignored, GC_PROTOCOL, err, errlen, "invalid group in registry reply");
+        }
+    }
+    return reply;
+}
+
+void
+gc_wire_registry_reply_free (gc_registry_reply_t **self_p)
+{
+    assert (self_p);
+    if (*self_p) {
+        groupcast__v1__registry_reply__free_unpacked (*self_p, NULL);
+        *self_p = NULL;
+    }
+}
+
+gc_group_reply_t *
+gc_wire_group_reply_unpack (const uint8_t *data, size_t size, char *err, size_t errlen)
+{
+    gc_status_t ignored;
+    if (size > GC_MAX_FRAME) {
+        return s_fail (&ignored, GC_PROTOCOL, err, errlen, "reply too large");
+    }
+    gc_group_reply_t *reply = groupcast__v1__group_reply__unpack (NULL, size, data);
+    if (!reply) {
+        return s_fail (&ignored, GC_PROTOCOL, err, errlen, "malformed group reply");
+    }
+    const char *why = s_check_entries (reply->entries, reply->n_entries);
+    if (!why && reply->pub_endpoint[0] && !gc_wire_valid_endpoint (reply->pub_endpoint)) {
+        why = "invalid pub endpoint in reply";
+    }
+    if (why) {
+        groupcast__v1__group_reply__free_unpacked (reply, NULL);
+        return s_fail (&ignored, GC_PROTOCOL, err, errlen, "%s", why);
+    }
+    return reply;
+}
+
+void
+gc_wire_group_reply_free (gc_group_reply_t **self_p)
+{
+    assert (self_p);
+    if (*self_p) {
+        groupcast__v1__group_reply__free_unpacked (*self_p, NULL);
+        *self_p = NULL;
+    }
+}
+
+gc_publish_t *
+gc_wire_publish_unpack (const uint8_t *data, size_t size, ProtobufCAllocator *allocator,
+                        char *err, size_t errlen)
+{
+    gc_status_t ignored;
+    if (size > GC_MAX_FRAME) {
+        return s_fail (&ignored, GC_PROTOCOL, err, errlen, "publish frame too large");
+    }
+    gc_publish_t *pub = groupcast__v1__publish__unpack (allocator, size, data);
+    if (!pub) {
+        return s_fail (&ignored, GC_PROTOCOL, err, errlen, "malformed publish frame");
+    }
+    const char *why = s_check_entries (pub->entries, pub->n_entries);
+    if (!why && pub->n_entries > 0) {
+        const Groupcast__V1__Entry *last = pub->entries[pub->n_entries - 1];
+        if (last->seq != pub->last_seq || last->seq - pub->entries[0]->seq + 1 != pub->n_entries) {
+            why = "publish batch not contiguous";
+        }
+    }
+    if (why) {
+        groupcast__v1__publish__free_unpacked (pub, allocator);
+        return s_fail (&ignored, GC_PROTOCOL, err, errlen, "%s", why);
+    }
+    return pub;
+}
+
+void
+gc_wire_publish_free (gc_publish_t **self_p, ProtobufCAllocator *allocator)
+{
+    assert (self_p);
+    if (*self_p) {
+        groupcast__v1__publish__free_unpacked (*self_p, allocator);
+        *self_p = NULL;
+    }
+}
+
+zframe_t *
+gc_wire_pack (const ProtobufCMessage *message)
+{
+    size_t size = protobuf_c_message_get_packed_size (message);
+    zframe_t *frame = zframe_new (NULL, size);
+    if (frame) {
+        //  protobuf-c packs exactly get_packed_size bytes; nothing else can go wrong here.
+        protobuf_c_message_pack (message, zframe_data (frame));
+    }
+    return frame;
+}
+
+size_t
+gc_wire_topic (const char *group, char *buf)
+{
+    size_t len = strlen (group);
+    assert (len <= GC_MAX_NAME);
+    memcpy (buf, group, len);
+    buf[len] = '/';
+    buf[len + 1] = '\0';
+    return len + 1;
+}
+
+void
+gc_wire_new_uuid (char *buf)
+{
+    uuid_t uuid;
+    uuid_generate_random (uuid);
+    uuid_unparse_lower (uuid, buf);
+}
+
+int
+gc_wire_random (uint8_t *buf, size_t size)
+{
+    size_t done = 0;
+    while (done < size) {
+        ssize_t rc = getrandom (buf + done, size - done, 0);
+        if (rc < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return -1;
+        }
+        done += (size_t) rc;
+    }
+    return 0;
+}

@@ -1,0 +1,94 @@
+/*  gc_wire - the only place that packs and unpacks protobuf, enforces size limits and validates
+    fields of the groupcast wire protocol
+    SPDX-License-Identifier: MPL-2.0
+
+    Unpack functions validate everything a handler relies on (sizes, UUID and name syntax, known
+    request body) so handlers never see a malformed message. A message returned by an unpack
+    function is owned by the caller and freed with the matching _free function.
+*/
+#ifndef GC_WIRE_H_INCLUDED
+#define GC_WIRE_H_INCLUDED
+
+#include <czmq.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "groupcast.h"
+#include "groupcast.pb-c.h"
+
+//  The largest frame any groupcast socket accepts (also set as ZMQ_MAXMSGSIZE on server sockets).
+#define GC_MAX_FRAME (4 * 1024 * 1024)
+
+//  Short aliases for the generated types.
+typedef Groupcast__V1__RegistryRequest gc_registry_request_t;
+typedef Groupcast__V1__RegistryReply gc_registry_reply_t;
+typedef Groupcast__V1__GroupRequest gc_group_request_t;
+typedef Groupcast__V1__GroupReply gc_group_reply_t;
+typedef Groupcast__V1__Publish gc_publish_t;
+typedef Groupcast__V1__Entry gc_wire_entry_t;
+
+//  True when text is a canonical lowercase UUID string.
+bool gc_wire_valid_uuid (const char *text);
+//  True when text is a valid group name: [A-Za-z0-9._-]{1,64}.
+bool gc_wire_valid_group_name (const char *text);
+//  True when text is a valid display name: at most GC_MAX_NAME bytes, no control characters.
+bool gc_wire_valid_display_name (const char *text);
+//  True when text looks like a connectable ZeroMQ endpoint (tcp://, ipc://, inproc://), at most
+//  GC_MAX_ENDPOINT bytes, and for tcp not a wildcard host ("*" or 0.0.0.0).
+bool gc_wire_valid_endpoint (const char *text);
+
+//  The connectable form of an endpoint a socket actually bound (zsock_last_endpoint): a
+//  wildcard tcp host (0.0.0.0, [::]) becomes `host` (NULL: 127.0.0.1). Writes into buf (at
+//  least GC_MAX_ENDPOINT + 1 bytes). Returns 0, or -1 if it does not fit.
+int gc_wire_advertise (const char *bound, const char *host, char *buf, size_t buflen);
+
+//  Unpacks and validates a registry request. Returns the request, or NULL with *status set
+//  (GC_BAD_REQUEST, GC_TOO_LARGE, GC_UNKNOWN_REQUEST) and the reason in err. When the envelope
+//  decoded but failed validation, *request_id still gets its id (else 0) so the error reply can
+//  carry it.
+gc_registry_request_t *gc_wire_registry_request_unpack (const uint8_t *data, size_t size,
+                                                        uint64_t *request_id,
+                                                        gc_status_t *status, char *err,
+                                                        size_t errlen);
+void gc_wire_registry_request_free (gc_registry_request_t **self_p);
+
+//  Unpacks and validates a group request, as for registry requests. Validation: sender is a
+//  UUID, token is GC_TOKEN_SIZE bytes, send text is 1..GC_MAX_TEXT bytes, client_msg_id empty or
+//  GC_MSG_ID_SIZE bytes, join name a valid display name, a body is set.
+gc_group_request_t *gc_wire_group_request_unpack (const uint8_t *data, size_t size,
+                                                  uint64_t *request_id, gc_status_t *status,
+                                                  char *err, size_t errlen);
+void gc_wire_group_request_free (gc_group_request_t **self_p);
+
+//  Replies as received by a client: validated to be well-formed (status in range, entries with
+//  valid senders). Return NULL with the reason in err when malformed.
+gc_registry_reply_t *gc_wire_registry_reply_unpack (const uint8_t *data, size_t size, char *err,
+                                                    size_t errlen);
+void gc_wire_registry_reply_free (gc_registry_reply_t **self_p);
+gc_group_reply_t *gc_wire_group_reply_unpack (const uint8_t *data, size_t size, char *err,
+                                              size_t errlen);
+void gc_wire_group_reply_free (gc_group_reply_t **self_p);
+
+//  Unpacks a published batch, validating the entries (contiguous ascending seq ending at
+//  last_seq, valid sender UUIDs). Uses `allocator` for every allocation when not NULL (an arena
+//  per frame avoids per-message malloc). Returns NULL with the reason in err when malformed.
+gc_publish_t *gc_wire_publish_unpack (const uint8_t *data, size_t size,
+                                      ProtobufCAllocator *allocator, char *err, size_t errlen);
+void gc_wire_publish_free (gc_publish_t **self_p, ProtobufCAllocator *allocator);
+
+//  Packs any message into a new frame of exactly its packed size. Returns the owned frame, or
+//  NULL if out of memory.
+zframe_t *gc_wire_pack (const ProtobufCMessage *message);
+
+//  The PUB topic frame for a group: "<name>/". Writes at most GC_MAX_NAME + 2 bytes into buf and
+//  returns the topic length.
+size_t gc_wire_topic (const char *group, char *buf);
+
+//  A fresh random UUID in canonical lowercase text (buf of GC_UUID_STR_LEN + 1).
+void gc_wire_new_uuid (char *buf);
+
+//  Fills buf with `size` cryptographically random bytes. Returns 0 or -1.
+int gc_wire_random (uint8_t *buf, size_t size);
+
+#endif
