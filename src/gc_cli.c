@@ -855,7 +855,8 @@ s_cmd_listen (s_cli_t *cli)
     }
     gc_sub_set_notice_handler (sub, s_on_notice, cli);
     int rc = s_subscribe (cli, sub, cli->args + 1, cli->nargs - 1);
-    if (rc == 0 && !cli->json) {
+    if (rc == 0) {
+        //  On stderr even with --json: scripts and tests wait for it before sending.
         fprintf (cli->err, "groupcast: listening; Ctrl-C to stop\n");
         fflush (cli->err);
     }

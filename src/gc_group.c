@@ -36,11 +36,13 @@ struct gc_group {
     size_t pending_count;                      //  how many
     gc_store_entry_t *batch;                   //  entries of the queued sends (new ones only)
     size_t batch_count;                        //  how many
+    size_t batch_bytes;                        //  bytes of text in them
     size_t capacity;                           //  allocated slots in pending and batch
     size_t max_batch;                          //  flush by itself at this many
     uint64_t retain_messages;                  //  0: unlimited
     int64_t retain_age_us;                     //  0: unlimited
     int64_t next_prune_us;                     //  when retention is next applied
+    bool verbose;                              //  log every message
     gc_group_reply_fn *reply_fn;               //  reply sink
     gc_group_publish_fn *publish_fn;           //  publish sink
     void *sink_arg;                            //  passed to both sinks
@@ -189,6 +191,13 @@ gc_group_set_retention (gc_group_t *self, uint64_t messages, int64_t age_us)
     assert (self);
     self->retain_messages = messages;
     self->retain_age_us = age_us;
+}
+
+void
+gc_group_set_verbose (gc_group_t *self, bool verbose)
+{
+    assert (self);
+    self->verbose = verbose;
 }
 
 const char *
@@ -448,6 +457,9 @@ typedef struct {
     Groupcast__V1__Entry *items;   //  copied entries
     size_t count;                  //  how many
     size_t capacity;               //  allocated
+    size_t bytes;                  //  bytes of text in them
+    bool newest;                   //  a newest-first page: trim its oldest entries instead
+    bool full;                     //  reached the byte budget: the page ends here
     bool failed;                   //  out of memory
 } s_page_t;
 
@@ -455,9 +467,16 @@ static void
 s_collect (void *arg, const gc_store_entry_t *stored)
 {
     s_page_t *page = (s_page_t *) arg;
-    if (page->failed) {
+    if (page->failed || page->full) {
         return;
     }
+    //  Always at least one entry per page, so paging makes progress.
+    if (!page->newest && page->count > 0
+        && page->bytes + stored->text_len > GC_GROUP_MAX_BATCH_BYTES) {
+        page->full = true;
+        return;
+    }
+    page->bytes += stored->text_len;
     if (page->count == page->capacity) {
         size_t capacity = page->capacity ? page->capacity * 2 : 64;
         Groupcast__V1__Entry *items = realloc (page->items, capacity * sizeof *items);
@@ -512,9 +531,18 @@ s_fetch (gc_group_t *self, gc_group_request_t *req, void *cookie)
 
     s_page_t page;
     memset (&page, 0, sizeof page);
+    page.newest = query.newest;
     bool more = false;
     char err[256] = "";
     int rc = gc_store_fetch (self->store, &query, s_collect, &page, &more, err, sizeof err);
+    //  A newest-first page over budget keeps its newest entries: the reader scrolls up to the
+    //  rest with before_seq.
+    size_t skip = 0;
+    while (rc == 0 && page.newest && page.bytes > GC_GROUP_MAX_BATCH_BYTES
+           && skip + 1 < page.count) {
+        page.bytes -= page.items[skip++].text.len;
+        page.full = true;
+    }
     if (rc != 0 || page.failed) {
         char error[512];
         snprintf (error, sizeof error, "cannot fetch history of '%s': %s", self->name,
@@ -528,8 +556,8 @@ s_fetch (gc_group_t *self, gc_group_request_t *req, void *cookie)
             s_reply_error (self, cookie, req->request_id, GC_INTERNAL, "out of memory");
         }
         else {
-            for (size_t i = 0; i < page.count; i++) {
-                list[i] = &page.items[i];
+            for (size_t i = skip; i < page.count; i++) {
+                list[i - skip] = &page.items[i];
             }
             gc_group_reply_t reply = GROUPCAST__V1__GROUP_REPLY__INIT;
             reply.request_id = req->request_id;
@@ -537,8 +565,8 @@ s_fetch (gc_group_t *self, gc_group_request_t *req, void *cookie)
             reply.first_seq = gc_store_first_seq (self->store);
             reply.group = self->name;
             reply.entries = list;
-            reply.n_entries = page.count;
-            reply.more = more;
+            reply.n_entries = page.count - skip;
+            reply.more = more || page.full;
             s_send_reply (self, cookie, &reply);
             free (list);
         }
@@ -721,6 +749,7 @@ s_send (gc_group_t *self, gc_group_request_t **req_p, void *cookie)
     pending->cookie = cookie;
     pending->request = req;
     pending->entry = self->batch_count++;
+    self->batch_bytes += entry->text_len;
     *req_p = NULL;
 }
 
@@ -807,6 +836,10 @@ gc_group_flush (gc_group_t *self)
         //  Listeners first: the batch is committed, and they wait on no one else.
         s_publish (self, self->batch, self->batch_count);
         s_log_sends (self);
+        for (size_t i = 0; self->verbose && i < self->batch_count; i++) {
+            zsys_debug ("MESSAGE seq=%" PRIu64 " sender=%s bytes=%zu", self->batch[i].seq,
+                        self->batch[i].sender, self->batch[i].text_len);
+        }
     }
     else if (rc != 0) {
         zsys_error ("cannot store %zu messages in group '%s': %s", self->batch_count,
@@ -828,6 +861,7 @@ gc_group_flush (gc_group_t *self)
     }
     self->pending_count = 0;
     self->batch_count = 0;
+    self->batch_bytes = 0;
     s_apply_retention (self);
 }
 
@@ -848,7 +882,8 @@ gc_group_request (gc_group_t *self, const uint8_t *data, size_t size, void *cook
     switch (req->body_case) {
     case GROUPCAST__V1__GROUP_REQUEST__BODY_SEND:
         s_send (self, &req, cookie);
-        if (self->batch_count >= self->max_batch) {
+        if (self->batch_count >= self->max_batch
+            || self->batch_bytes >= GC_GROUP_MAX_BATCH_BYTES) {
             gc_group_flush (self);
         }
         break;

@@ -34,12 +34,20 @@ void gc_group_destroy (gc_group_t **self_p);
 void gc_group_set_sinks (gc_group_t *self, gc_group_reply_fn *reply, gc_group_publish_fn *publish,
                          void *arg);
 
+//  The most bytes of message text one published batch or one history page carries, so every
+//  frame stays well under GC_MAX_FRAME: a batch is flushed, and a page ends (with `more`), once
+//  it holds this much.
+#define GC_GROUP_MAX_BATCH_BYTES (1024 * 1024)
+
 //  Largest batch gc_group_request queues before flushing by itself (default 4096).
 void gc_group_set_max_batch (gc_group_t *self, size_t max_batch);
 
 //  Retention applied after each flush: keep at most `messages` entries (0: unlimited) and none
 //  older than `age_us` (0: unlimited).
 void gc_group_set_retention (gc_group_t *self, uint64_t messages, int64_t age_us);
+
+//  Logs one debug line per accepted message (seq, sender, size; never the text) when verbose.
+void gc_group_set_verbose (gc_group_t *self, bool verbose);
 
 //  Handles one request frame. The cookie is handed back to the reply sink exactly once: at once
 //  for reads and errors, at the next flush for queued sends.

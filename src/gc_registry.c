@@ -171,7 +171,7 @@ s_list_reply (gc_registry_t *self, gc_registry_reply_t *reply, int64_t now_us)
             infos[i].name = group->name;
             infos[i].endpoint = group->endpoint;
             infos[i].pub_endpoint = group->pub_endpoint;
-            infos[i].group_id = group->group_id;
+            //  group_id stays private: it is what proves ownership of the name.
             infos[i].last_seen_us = group->last_seen_us;
             list[i] = &infos[i];
             i++;

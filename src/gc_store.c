@@ -27,6 +27,9 @@ struct gc_store {
 //  Metadata keys with this prefix belong to the backends themselves.
 #define GC_STORE_RESERVED_PREFIX "store."
 
+static void s_set_err (char *err, size_t errlen, const char *format, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
 static void
 s_set_err (char *err, size_t errlen, const char *format, ...)
 {

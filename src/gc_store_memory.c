@@ -63,6 +63,9 @@ struct mem_store {
     uint64_t hash_key[2];   //  SipHash key for msg_ids
 };
 
+static void s_set_err (char *err, size_t errlen, const char *format, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
 static void
 s_set_err (char *err, size_t errlen, const char *format, ...)
 {

@@ -90,6 +90,9 @@ typedef struct {
     sqlite3_stmt *bounds;       //  MIN(seq), MAX(seq), store.last_seq
 } sql_store_t;
 
+static void s_set_err (char *err, size_t errlen, const char *format, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
 static void
 s_set_err (char *err, size_t errlen, const char *format, ...)
 {
@@ -118,7 +121,8 @@ static const s_stmt_def_t s_stmt_defs[] = {
       "INSERT OR REPLACE INTO members (id, name, joined_us, token_digest)"
       " VALUES (?1, ?2, ?3, ?4)" },
     { offsetof (sql_store_t, member_del), "DELETE FROM members WHERE id = ?1" },
-    { offsetof (sql_store_t, set_last), "UPDATE meta SET value = ?1 WHERE key = 'store.last_seq'" },
+    { offsetof (sql_store_t, set_last),
+      "UPDATE meta SET value = ?1 WHERE key = 'store.last_seq'" },
     { offsetof (sql_store_t, find_msg_id),
       "SELECT seq, ts_us FROM entries WHERE sender = ?1 AND msg_id = ?2" },
     { offsetof (sql_store_t, seq_at_ts),
@@ -131,7 +135,8 @@ static const s_stmt_def_t s_stmt_defs[] = {
     { offsetof (sql_store_t, members),
       "SELECT id, name, joined_us, token_digest FROM members ORDER BY id" },
     { offsetof (sql_store_t, meta_get), "SELECT value FROM meta WHERE key = ?1" },
-    { offsetof (sql_store_t, meta_set), "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)" },
+    { offsetof (sql_store_t, meta_set),
+      "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)" },
     { offsetof (sql_store_t, prune), "DELETE FROM entries WHERE seq < ?1" },
     { offsetof (sql_store_t, bounds),
       "SELECT (SELECT MIN(seq) FROM entries), (SELECT MAX(seq) FROM entries),"
@@ -558,7 +563,12 @@ s_fetch (void *impl, const gc_store_query_t *query, gc_store_entry_fn *fn, void 
         if (rc == SQLITE_OK) {
             rc = sqlite3_bind_int64 (self->newest, 3, limit + 1);
         }
-        while (rc == SQLITE_OK && (rc = sqlite3_step (self->newest)) == SQLITE_ROW) {
+        if (rc != SQLITE_OK) {
+            s_set_err (err, errlen, "cannot fetch from store '%s': %s", self->path,
+                       sqlite3_errmsg (self->db));
+            return -1;
+        }
+        while ((rc = sqlite3_step (self->newest)) == SQLITE_ROW) {
             if (++rows <= limit) {
                 start = (uint64_t) sqlite3_column_int64 (self->newest, 0);
             }
@@ -583,15 +593,21 @@ s_fetch (void *impl, const gc_store_query_t *query, gc_store_entry_fn *fn, void 
     if (rc == SQLITE_OK) {
         rc = sqlite3_bind_int64 (self->page, 3, query->newest ? limit : limit + 1);
     }
-    while (rc == SQLITE_OK && (rc = sqlite3_step (self->page)) == SQLITE_ROW) {
+    if (rc != SQLITE_OK) {
+        s_set_err (err, errlen, "cannot fetch from store '%s': %s", self->path,
+                   sqlite3_errmsg (self->db));
+        return -1;
+    }
+    while ((rc = sqlite3_step (self->page)) == SQLITE_ROW) {
         if (++rows > limit) {
             *more = true;   //  the one row past the page
             break;
         }
         gc_store_entry_t entry;
         if (s_row_entry (self->page, &entry) != 0) {
-            s_set_err (err, errlen, "cannot fetch from store '%s': entry %" PRId64
-                       " is malformed", self->path, sqlite3_column_int64 (self->page, 0));
+            int64_t seq = sqlite3_column_int64 (self->page, 0);
+            s_set_err (err, errlen, "cannot fetch from store '%s': entry %" PRId64 " is malformed",
+                       self->path, seq);
             sqlite3_reset (self->page);
             return -1;
         }

@@ -338,6 +338,10 @@ gc_wire_registry_reply_unpack (const uint8_t *data, size_t size, char *err, size
     if (!reply) {
         return s_fail (&ignored, GC_PROTOCOL, err, errlen, "malformed registry reply");
     }
+    if ((int) reply->status < 0 || (int) reply->status > GC_INTERNAL) {
+        groupcast__v1__registry_reply__free_unpacked (reply, NULL);
+        return s_fail (&ignored, GC_PROTOCOL, err, errlen, "unknown status in registry reply");
+    }
     for (size_t i = 0; i < reply->n_groups; i++) {
         if (!gc_wire_valid_group_name (reply->groups[i]->name)
             || !gc_wire_valid_endpoint (reply->groups[i]->endpoint)
@@ -371,6 +375,9 @@ gc_wire_group_reply_unpack (const uint8_t *data, size_t size, char *err, size_t 
         return s_fail (&ignored, GC_PROTOCOL, err, errlen, "malformed group reply");
     }
     const char *why = s_check_entries (reply->entries, reply->n_entries);
+    if (!why && ((int) reply->status < 0 || (int) reply->status > GC_INTERNAL)) {
+        why = "unknown status in group reply";
+    }
     if (!why && reply->pub_endpoint[0] && !gc_wire_valid_endpoint (reply->pub_endpoint)) {
         why = "invalid pub endpoint in reply";
     }

@@ -24,7 +24,7 @@ typedef struct {
     uint64_t retain_messages;  //  --retain-messages
     int64_t retain_age_us;     //  --retain-age
     int timeout_ms;            //  --timeout
-    int heartbeat_ms;          //  --heartbeat (PUB heartbeats)
+    int heartbeat_ms;          //  --heartbeat: PUB heartbeats
     bool verbose;              //  --verbose
 } s_options_t;
 
@@ -61,6 +61,7 @@ s_usage (FILE *out)
         "  --retain-messages N    keep only the newest N entries\n"
         "  --retain-age DURATION  drop entries older than this (90s, 10m, 2h, 7d)\n"
         "  --timeout MS           registry timeout (default 3000)\n"
+        "  --heartbeat MS         how often the PUB socket announces last_seq (default 1000)\n"
         "  --verbose              log per-message detail\n"
         "\n"
         "Prints \"READY <endpoint> <pub_endpoint>\" on stdout once registered.\n"
@@ -95,6 +96,7 @@ s_parse_options (int argc, char **argv, s_options_t *opts)
         {"retain-messages", required_argument, NULL, 'R'},
         {"retain-age", required_argument, NULL, 'A'},
         {"timeout", required_argument, NULL, 't'},
+        {"heartbeat", required_argument, NULL, 'H'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -154,6 +156,13 @@ s_parse_options (int argc, char **argv, s_options_t *opts)
             opts->timeout_ms = (int) strtol (optarg, &end, 10);
             if (!*optarg || *end || opts->timeout_ms <= 0 || opts->timeout_ms > 600000) {
                 fprintf (stderr, "groupcast-group: invalid --timeout '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 'H':
+            opts->heartbeat_ms = (int) strtol (optarg, &end, 10);
+            if (!*optarg || *end || opts->heartbeat_ms < 10 || opts->heartbeat_ms > 60000) {
+                fprintf (stderr, "groupcast-group: invalid --heartbeat '%s' (10-60000)\n", optarg);
                 return 2;
             }
             break;
@@ -373,6 +382,7 @@ main (int argc, char **argv)
     wiring.topic_len = gc_wire_topic (opts.name, wiring.topic);
     gc_group_set_sinks (group, s_reply_sink, s_publish_sink, &wiring);
     gc_group_set_retention (group, opts.retain_messages, opts.retain_age_us);
+    gc_group_set_verbose (group, opts.verbose);
 
     registrar = gc_registrar_new (opts.server, opts.name, endpoint, pub_endpoint,
                                   gc_group_id (group), opts.timeout_ms, err, sizeof err);

@@ -164,7 +164,7 @@ gc_itest_client (gc_itest_t *self, const char *user, const char *input, char **o
 }
 
 gc_proc_t *
-gc_itest_client_start (gc_itest_t *self, const char *user, bool with_stdin, ...)
+gc_itest_client_start (gc_itest_t *self, const char *user, int with_stdin, ...)
 {
     char *bin = gc_bin (self->bin_dir, "groupcast");
     char home[1024];
@@ -175,7 +175,7 @@ gc_itest_client_start (gc_itest_t *self, const char *user, bool with_stdin, ...)
     va_end (args);
     char tag[128];
     snprintf (tag, sizeof tag, "client-%s-%d", user, self->nprocs);
-    gc_proc_t *proc = gc_proc_start (self->dir, tag, (char *const *) argv, NULL, with_stdin);
+    gc_proc_t *proc = gc_proc_start (self->dir, tag, (char *const *) argv, NULL, with_stdin != 0);
     free (bin);
     s_track (self, proc);
     return proc;

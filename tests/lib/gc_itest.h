@@ -43,10 +43,11 @@ gc_proc_t *gc_itest_group (gc_itest_t *self, const char *name, const char *const
 //  argument list ends with NULL). input (may be NULL) goes to its stdin. *out and *err (may be
 //  NULL) get owned output. Returns the exit status, -1 on deadline.
 int gc_itest_client (gc_itest_t *self, const char *user, const char *input, char **out,
-                     char **err, ...);
+                     char **err, ...) __attribute__ ((sentinel));
 
 //  Starts a long-running client (e.g. listen) the same way; the list ends with NULL.
-gc_proc_t *gc_itest_client_start (gc_itest_t *self, const char *user, bool with_stdin, ...);
+gc_proc_t *gc_itest_client_start (gc_itest_t *self, const char *user, int with_stdin, ...)
+    __attribute__ ((sentinel));
 
 //  Stops one process started through self (SIGTERM, then SIGKILL) and checks its output is
 //  clean. Returns its exit status (-1 if it had to be killed), and sets *clean if not NULL.

@@ -79,10 +79,7 @@ s_run_case (const backend_t *backend, case_fn *fn)
     }
     gc_store_destroy (&fx.store);
     chmod (fx.dir, 0700);   //  a case may have made it read-only
-    char *lock_path = NULL;
     gc_tmpdir_destroy (&fx.dir);
-    free (lock_path);
-    CHECK (!gc_test_failed);
 }
 
 //  ---------------------------------------------------------------------------------------------
@@ -299,10 +296,9 @@ case_roundtrip (fixture_t *fx)
         gc_store_query_t query = { .limit = 100 };
         collect_t *c = s_fetch (fx, query, &more);
         CHECK (c);
-        collect_t got = *c;     //  shallow: texts stay owned by c
-        bool ok = got.count == 5 && !more;
+        bool ok = c->count == 5 && !more;
         for (size_t i = 0; ok && i < 5; i++) {
-            const gc_store_entry_t *a = &got.items[i], *b = &entries[i];
+            const gc_store_entry_t *a = &c->items[i], *b = &entries[i];
             ok = a->seq == b->seq && a->ts_us == b->ts_us && a->kind == b->kind
                  && strcmp (a->sender, b->sender) == 0
                  && strcmp (a->name, b->name ? b->name : "") == 0 && a->text_len == b->text_len
@@ -628,6 +624,24 @@ case_append_rejects (fixture_t *fx)
     CHECK_CONTAINS (fx->err, "before the previous");
 }
 
+static bool
+s_check_members (fixture_t *fx, const char *b_name, int64_t b_joined, uint8_t b_digest)
+{
+    members_t m;
+    bool ok = s_members (fx, &m) && m.count == 2
+              && strcmp (m.items[0].id, SENDER_A) == 0      //  ascending by id
+              && strcmp (m.items[0].name, "alice") == 0 && m.items[0].joined_us == 110
+              && m.items[0].token_digest[0] == 0xaa && m.items[0].token_digest[19] == 0xaa
+              && strcmp (m.items[1].id, SENDER_B) == 0 && strcmp (m.items[1].name, b_name) == 0
+              && m.items[1].joined_us == b_joined && m.items[1].token_digest[0] == b_digest;
+    if (!ok) {
+        fprintf (stderr, "members: %zu, [1] = %s '%s' %" PRId64 "\n", m.count,
+                 m.count > 1 ? m.items[1].id : "", m.count > 1 ? m.items[1].name : "",
+                 m.count > 1 ? m.items[1].joined_us : 0);
+    }
+    return ok;
+}
+
 static void
 case_members (fixture_t *fx)
 {
@@ -639,53 +653,31 @@ case_members (fixture_t *fx)
     batch[2] = s_entry (3, 120, GC_ENTRY_JOIN, SENDER_C, "carol", NULL);
     batch[3] = s_entry (4, 130, GC_ENTRY_MESSAGE, SENDER_C, "carol", "bye");
     batch[4] = s_entry (5, 140, GC_ENTRY_LEAVE, SENDER_C, "carol", NULL);
+    //  The leave of someone who is not a member changes nothing.
     batch[5] = s_entry (6, 150, GC_ENTRY_LEAVE, "0b5c1a8e-9999-4999-8999-000000000009", "", NULL);
     CHECK_INT_EQ (gc_store_append (fx->store, batch, 6, fx->err, sizeof fx->err), 0);
+    CHECK (s_check_members (fx, "bob", 100, 0xbb));
 
-    for (int pass = 0; pass < 2; pass++) {
-        members_t m;
-        CHECK (s_members (fx, &m));
-        CHECK_INT_EQ (m.count, 2);
-        CHECK_STR_EQ (m.items[0].id, SENDER_A);   //  ascending by id
-        CHECK_STR_EQ (m.items[0].name, "alice");
-        CHECK_INT_EQ (m.items[0].joined_us, 110);
-        CHECK (m.items[0].token_digest[0] == 0xaa && m.items[0].token_digest[19] == 0xaa);
-        CHECK_STR_EQ (m.items[1].id, SENDER_B);
-        CHECK_INT_EQ (m.items[1].joined_us, 100);
-        if (pass == 0) {
-            //  A rejoin replaces the member: new name, time and digest.
-            gc_store_entry_t rejoin = s_entry (7, 200, GC_ENTRY_JOIN, SENDER_B, "robert", NULL);
-            memset (rejoin.token_digest, 0xcc, sizeof rejoin.token_digest);
-            CHECK_INT_EQ (gc_store_append (fx->store, &rejoin, 1, fx->err, sizeof fx->err), 0);
-            CHECK (s_members (fx, &m));
-            CHECK_INT_EQ (m.count, 2);
-            CHECK_STR_EQ (m.items[1].name, "robert");
-            CHECK_INT_EQ (m.items[1].joined_us, 200);
-            CHECK (m.items[1].token_digest[0] == 0xcc);
-            //  Pruning entries does not touch members.
-            CHECK_INT_EQ (gc_store_prune (fx->store, 7, 0, fx->err, sizeof fx->err), 6);
-            CHECK (s_members (fx, &m));
-            CHECK_INT_EQ (m.count, 2);
-            if (!fx->backend->durable) {
-                break;
-            }
-            CHECK (s_reopen (fx));
-            //  Reset the expectations that changed for the second pass.
-            batch[0].ts_us = 200;
-        }
-        else {
-            CHECK_STR_EQ (m.items[1].name, "robert");
-            CHECK (m.items[1].token_digest[0] == 0xcc);
-        }
-    }
+    //  A rejoin replaces the member: new name, time and digest.
+    gc_store_entry_t rejoin = s_entry (7, 200, GC_ENTRY_JOIN, SENDER_B, "robert", NULL);
+    memset (rejoin.token_digest, 0xcc, sizeof rejoin.token_digest);
+    CHECK_INT_EQ (gc_store_append (fx->store, &rejoin, 1, fx->err, sizeof fx->err), 0);
+    CHECK (s_check_members (fx, "robert", 200, 0xcc));
+
+    //  Pruning the entries does not touch the members.
+    CHECK_INT_EQ (gc_store_prune (fx->store, 7, 0, fx->err, sizeof fx->err), 6);
+    CHECK (s_check_members (fx, "robert", 200, 0xcc));
+
     //  Join and leave in one batch: not a member afterwards.
     gc_store_entry_t both[2];
     both[0] = s_entry (8, 300, GC_ENTRY_JOIN, SENDER_C, "carol", NULL);
     both[1] = s_entry (9, 300, GC_ENTRY_LEAVE, SENDER_C, "carol", NULL);
     CHECK_INT_EQ (gc_store_append (fx->store, both, 2, fx->err, sizeof fx->err), 0);
-    members_t m;
-    CHECK (s_members (fx, &m));
-    CHECK_INT_EQ (m.count, 2);
+    CHECK (s_check_members (fx, "robert", 200, 0xcc));
+    if (fx->backend->durable) {
+        CHECK (s_reopen (fx));
+        CHECK (s_check_members (fx, "robert", 200, 0xcc));
+    }
 }
 
 static void
@@ -734,7 +726,7 @@ case_prune (fixture_t *fx)
     CHECK_INT_EQ (gc_store_prune (fx->store, UINT64_MAX, 0, fx->err, sizeof fx->err), 0);
 
     //  seq continues, and an old seq is refused.
-    CHECK_INT_EQ (s_append_range (fx, 100, 100, 0, 10) == 0, 0);
+    CHECK (s_append_range (fx, 100, 100, 0, 10) != 0);
     CHECK_INT_EQ (s_append_range (fx, 101, 105, 0, 10), 0);
     CHECK_INT_EQ (gc_store_first_seq (fx->store), 100);
     CHECK_INT_EQ (s_count_all (fx), 6);
@@ -837,7 +829,7 @@ case_reopen (fixture_t *fx)
     CHECK (s_reopen (fx));
     CHECK_INT_EQ (gc_store_first_seq (fx->store), 20);
     CHECK_INT_EQ (gc_store_last_seq (fx->store), 20);
-    CHECK_INT_EQ (s_append_range (fx, 20, 20, 0, 100) == 0, 0);
+    CHECK (s_append_range (fx, 20, 20, 0, 100) != 0);
     CHECK_CONTAINS (fx->err, "expected seq 21");
     //  ts must still not go back after a reopen.
     gc_store_entry_t early = s_entry (21, 1999, GC_ENTRY_MESSAGE, SENDER_A, "a", "x");
