@@ -443,10 +443,13 @@ s_leave (gc_group_t *self, gc_group_request_t *req, void *cookie)
     if (!member) {
         return;
     }
+    //  The member (and its name) is freed by the commit, before the entry is published.
+    char name[GC_MAX_NAME + 1];
+    snprintf (name, sizeof name, "%s", member->name);
     gc_store_entry_t entry;
     memset (&entry, 0, sizeof entry);
     entry.kind = GC_ENTRY_LEAVE;
-    entry.name = member->name;
+    entry.name = name;
     s_commit_membership (self, req, cookie, &entry);
 }
 
@@ -454,10 +457,11 @@ s_leave (gc_group_t *self, gc_group_request_t *req, void *cookie)
 //  Reads
 
 typedef struct {
-    Groupcast__V1__Entry *items;   //  copied entries
-    size_t count;                  //  how many
+    Groupcast__V1__Entry *items;   //  copied entries; those before `skip` are already dropped
+    size_t count;                  //  how many were copied
+    size_t skip;                   //  newest pages: oldest entries dropped to fit the budget
     size_t capacity;               //  allocated
-    size_t bytes;                  //  bytes of text in them
+    size_t bytes;                  //  bytes of text in the kept entries
     bool newest;                   //  a newest-first page: trim its oldest entries instead
     bool full;                     //  reached the byte budget: the page ends here
     bool failed;                   //  out of memory
@@ -467,7 +471,7 @@ static void
 s_collect (void *arg, const gc_store_entry_t *stored)
 {
     s_page_t *page = (s_page_t *) arg;
-    if (page->failed || page->full) {
+    if (page->failed || (page->full && !page->newest)) {
         return;
     }
     //  Always at least one entry per page, so paging makes progress.
@@ -508,6 +512,15 @@ s_collect (void *arg, const gc_store_entry_t *stored)
         memcpy (item->text.data, stored->text, stored->text_len);
     }
     item->text.len = stored->text_len;
+    //  A newest page keeps the newest entries that fit: memory stays within the budget.
+    while (page->newest && page->bytes > GC_GROUP_MAX_BATCH_BYTES
+           && page->skip + 1 < page->count) {
+        Groupcast__V1__Entry *oldest = &page->items[page->skip++];
+        page->bytes -= oldest->text.len;
+        free (oldest->sender);
+        oldest->sender = NULL;
+        page->full = true;
+    }
 }
 
 static void
@@ -535,14 +548,8 @@ s_fetch (gc_group_t *self, gc_group_request_t *req, void *cookie)
     bool more = false;
     char err[256] = "";
     int rc = gc_store_fetch (self->store, &query, s_collect, &page, &more, err, sizeof err);
-    //  A newest-first page over budget keeps its newest entries: the reader scrolls up to the
-    //  rest with before_seq.
-    size_t skip = 0;
-    while (rc == 0 && page.newest && page.bytes > GC_GROUP_MAX_BATCH_BYTES
-           && skip + 1 < page.count) {
-        page.bytes -= page.items[skip++].text.len;
-        page.full = true;
-    }
+    //  A trimmed newest page ends at its oldest kept entry: the reader scrolls up with before_seq.
+    size_t skip = page.skip;
     if (rc != 0 || page.failed) {
         char error[512];
         snprintf (error, sizeof error, "cannot fetch history of '%s': %s", self->name,

@@ -123,7 +123,8 @@ gc_wire_valid_endpoint (const char *text)
         if (!colon || colon == host || colon[1] == '\0') {
             return false;
         }
-        if (strncmp (host, "*:", 2) == 0 || strncmp (host, "0.0.0.0:", 8) == 0) {
+        if (strncmp (host, "*:", 2) == 0 || strncmp (host, "0.0.0.0:", 8) == 0
+            || strncmp (host, "[::]:", 5) == 0) {
             return false;
         }
         for (const char *p = colon + 1; *p; p++) {

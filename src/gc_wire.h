@@ -35,7 +35,7 @@ bool gc_wire_valid_group_name (const char *text);
 //  True when text is a valid display name: at most GC_MAX_NAME bytes, no control characters.
 bool gc_wire_valid_display_name (const char *text);
 //  True when text looks like a connectable ZeroMQ endpoint (tcp://, ipc://, inproc://), at most
-//  GC_MAX_ENDPOINT bytes, and for tcp not a wildcard host ("*" or 0.0.0.0).
+//  GC_MAX_ENDPOINT bytes, and for tcp not a wildcard host ("*", 0.0.0.0 or [::]).
 bool gc_wire_valid_endpoint (const char *text);
 
 //  The connectable form of an endpoint a socket actually bound (zsock_last_endpoint): a

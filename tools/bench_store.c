@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -87,6 +88,16 @@ s_read (void *arg, const gc_store_entry_t *entry)
     reader->count++;
 }
 
+//  The size of the WAL file now, in MB (it must stay bounded while the store runs).
+static double
+s_wal_mb (const char *path)
+{
+    char wal[4200];
+    snprintf (wal, sizeof wal, "%s-wal", path);
+    struct stat st;
+    return stat (wal, &st) == 0 ? (double) st.st_size / 1048576.0 : 0.0;
+}
+
 static int
 s_compare_double (const void *a, const void *b)
 {
@@ -143,8 +154,9 @@ main (int argc, char **argv)
         }
     }
     double append_s = s_now () - t0;
-    printf ("sqlite append (sync FULL, batches of %d): %" PRIu64 " rows in %.2f s = %.0f rows/s\n",
-            BATCH, total, append_s, (double) total / append_s);
+    printf ("sqlite append (sync FULL, batches of %d): %" PRIu64 " rows in %.2f s = %.0f rows/s"
+            " (WAL now %.1f MB)\n",
+            BATCH, total, append_s, (double) total / append_s, s_wal_mb (path));
 
     //  2. Read everything back, a page of 1000 at a time by after_seq.
     reader_t reader = { 0, base, true };
@@ -209,9 +221,10 @@ main (int argc, char **argv)
     double small_s = s_now () - t0;
     qsort (lat, COMMITS, sizeof (double), s_compare_double);
     printf ("sqlite commits of %d (sync FULL): %d commits, %.0f rows/s, latency ms p50 %.2f "
-            "p99 %.2f p99.9 %.2f max %.2f\n",
+            "p99 %.2f p99.9 %.2f max %.2f (WAL now %.1f MB)\n",
             SMALL, COMMITS, (double) COMMITS * SMALL / small_s, lat[COMMITS / 2],
-            lat[COMMITS * 99 / 100], lat[COMMITS * 999 / 1000], lat[COMMITS - 1]);
+            lat[COMMITS * 99 / 100], lat[COMMITS * 999 / 1000], lat[COMMITS - 1],
+            s_wal_mb (path));
     free (lat);
     gc_store_destroy (&store);
 

@@ -194,7 +194,7 @@ test_valid_endpoint (void)
     CHECK (!gc_wire_valid_endpoint (long_ep));
 }
 
-//  BUG (gc_wire.c, gc_wire_valid_endpoint): only "*" and 0.0.0.0 are refused as wildcard tcp
+//  BUG (gc_wire.c:126, gc_wire_valid_endpoint): only "*" and 0.0.0.0 are refused as wildcard tcp
 //  hosts; the IPv6 wildcard [::] passes, although gc_wire_advertise treats it as a wildcard and
 //  a group advertising it is unreachable from other hosts.
 static void
@@ -915,10 +915,8 @@ test_group_reply (void)
     CHECK_CONTAINS (err, "malformed");
 }
 
-//  BUG (gc_wire.c, gc_wire_group_reply_unpack and gc_wire_registry_reply_unpack): the header
-//  promises "status in range", but reply->status is not checked at all. A reply carrying 100
-//  (GC_TIMEOUT, client-only) or 101 is accepted and gc_client casts it straight to gc_status_t,
-//  so a peer can make the client believe it timed out (gc_client.c retries on GC_TIMEOUT).
+//  Only wire statuses (0 .. GC_INTERNAL) may arrive in a reply: 100 and up are client-only, and
+//  a peer sending GC_TIMEOUT would otherwise make the client believe it timed out (and retry).
 static void
 test_reply_status_range (void)
 {
