@@ -799,28 +799,32 @@ s_subscribe (s_cli_t *cli, gc_sub_t *sub, const char *const *groups, int count)
             snprintf (name, sizeof name, "%.*s", (int) strcspn (groups[i], "@"), groups[i]);
             from = gc_identity_cursor (cli->identity, name);
         }
-        else if (cli->since) {
-            //  The first entry at or after the time; everything from there on.
+        else if (cli->since && since_us > 0) {
+            //  Everything after the newest entry older than the time: timestamps never go down
+            //  along seq, so that is exactly what was stamped since, also what is sent while
+            //  we subscribe (asking for the first entry since the time would lose those).
             gc_query_t query;
             memset (&query, 0, sizeof query);
-            query.since_us = since_us;
+            query.until_us = since_us;
+            query.newest = true;
             query.limit = 1;
-            s_history_t first;
-            memset (&first, 0, sizeof first);
-            first.cli = cli;
-            bool more = false;
-            uint64_t first_seq = 0;
+            s_history_t last;
+            memset (&last, 0, sizeof last);
+            last.cli = cli;
             gc_status_t status = gc_client_fetch (cli->client, groups[i], &query, s_history_save,
-                                                  &first, &more, &first_seq);
+                                                  &last, NULL, NULL);
             if (status != GC_OK) {
                 return s_client_fail (cli, status);
             }
-            from = first.count ? first.saved[0].seq - 1 : UINT64_MAX;
-            for (size_t k = 0; k < first.count; k++) {
-                free (first.blocks[k]);
+            from = last.count ? last.saved[0].seq : 0;
+            for (size_t k = 0; k < last.count; k++) {
+                free (last.blocks[k]);
             }
-            free (first.saved);
-            free (first.blocks);
+            free (last.saved);
+            free (last.blocks);
+        }
+        else if (cli->since) {
+            from = 0;
         }
         gc_status_t status = gc_sub_add (sub, groups[i], from);
         if (status != GC_OK) {
@@ -860,12 +864,21 @@ s_cmd_listen (s_cli_t *cli)
         fprintf (cli->err, "groupcast: listening; Ctrl-C to stop\n");
         fflush (cli->err);
     }
+    //  Test knob: a reader this slow per entry, to exercise catching up from history.
+    const char *delay_env = getenv ("GROUPCAST_LISTEN_DELAY_MS");
+    int delay_ms = delay_env ? atoi (delay_env) : 0;
+    if (delay_ms < 0 || delay_ms > 60000) {
+        delay_ms = 0;
+    }
     int64_t next_save = zclock_mono () + 1000;
     while (rc == 0 && !zsys_interrupted) {
         const gc_entry_t *entry = NULL;
         gc_status_t status = gc_sub_recv (sub, 1000, &entry);
         if (status == GC_OK) {
             s_print_entry (cli, entry);
+            if (delay_ms > 0) {
+                zclock_sleep (delay_ms);
+            }
         }
         else if (status != GC_TIMEOUT) {
             rc = s_fail (cli, "%s", gc_sub_error (sub));

@@ -428,7 +428,9 @@ gc_client_call_group (gc_client_t *self, const char *spec, gc_group_request_t *r
         return status;
     }
     status = gc_client_call (self, conn, request, reply_p);
-    if ((status == GC_TIMEOUT || status == GC_NOT_FOUND) && !strchr (spec, '@')) {
+    //  Not after an interrupt: the registry lookup would wait out its whole timeout.
+    if ((status == GC_TIMEOUT || status == GC_NOT_FOUND) && !strchr (spec, '@')
+        && !zsys_interrupted) {
         char endpoint[GC_MAX_ENDPOINT + 1];
         snprintf (endpoint, sizeof endpoint, "%s", conn->endpoint);
         char saved[sizeof self->error];

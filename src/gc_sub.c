@@ -2,35 +2,65 @@
     SPDX-License-Identifier: MPL-2.0
 
     The zguide's Clone pattern: subscribe first, then fetch what came before from history, and
-    drop what was already delivered. Each group's stream tracks the last sequence number it
-    delivered; a live batch that skips ahead, or a heartbeat announcing a newer last_seq, makes
-    it fetch the missing range from history before delivering more.
+    drop what was already delivered. Each group's stream keeps two numbers: `queued`, the last
+    sequence number queued for the application, and `known_last`, the newest one the group is
+    known to hold (from Info replies and from the last_seq of every published frame, heartbeats
+    included). Whatever lies between the two is fetched from history, a page at a time, before
+    the stream delivers anything newer; live entries at or below `queued` are dropped.
+
+    The queue of entries waiting for the application is bounded. gc_sub_recv takes every frame
+    waiting on the SUB socket on each call, so a slow application does not back frames up into
+    the group; a live entry that finds the queue full is dropped and fetched again from history
+    once the application has caught up (the group keeps it, and a page costs one request).
+
+    A group heard from neither by a batch nor by a heartbeat for 3.5 heartbeat intervals is
+    silent: we say so, ask it (or the registry) where it is, and say so again when it is back.
+    A group whose newest sequence number is below what we already delivered was restarted
+    without its history (a --memory group): it is followed again from its first entry.
 */
 #include "gc_client_impl.h"
 
-#define GC_SUB_SILENCE_MS 3500   //  a group heartbeats every second; this long silent is down
+#define GC_SUB_SILENCE_MS     3500     //  silent this long is down, until heartbeats are timed
+#define GC_SUB_SILENCE_MIN_MS 2000     //  and never less than this
+#define GC_SUB_QUEUE_MAX      10000    //  entries waiting for the application, at most
+#define GC_SUB_QUEUE_BYTES    (16 * 1024 * 1024)   //  bytes they may hold, about
+#define GC_SUB_RETRY_MS       1000     //  a failed fetch or check is tried again after this
+#define GC_SUB_DRAIN_MAX      1000     //  frames taken off the SUB socket per turn, at most
 
 typedef struct {
-    char name[GC_MAX_NAME + 1];              //  group name, the key
+    char name[GC_MAX_NAME + 1];                    //  group name, the key
     char spec[GC_MAX_NAME + GC_MAX_ENDPOINT + 2];  //  how the caller named it
-    char pub_endpoint[GC_MAX_ENDPOINT + 1];  //  connected PUB endpoint
-    uint64_t delivered;                      //  last sequence number delivered
-    bool can_fetch;                          //  history repair possible (we are a member)
-    bool silent;                             //  told the user the group went silent
-    int64_t last_heard;                      //  monotonic ms of the last frame from it
+    char pub_endpoint[GC_MAX_ENDPOINT + 1];        //  connected PUB endpoint
+    uint64_t queued;                               //  last sequence number queued
+    uint64_t returned;                             //  last one handed to the application
+    uint64_t known_last;                           //  newest the group is known to hold
+    bool can_fetch;                                //  history repair possible (a member)
+    bool behind;                                   //  dropped live entries: queue was full
+    bool fetch_failing;                            //  the last history fetch failed
+    bool silent;                                   //  told the user the group went silent
+    bool suspect;                                  //  a frame went backwards: ask the group
+    int64_t last_heard;                            //  monotonic ms of the last frame
+    int64_t last_heartbeat;                        //  monotonic ms of the last heartbeat, or 0
+    int64_t silence_ms;                            //  this long without a frame is silence
+    int64_t retry_at;                              //  no fetch or check before this (mono ms)
 } s_stream_t;
 
 //  An entry waiting to be delivered, with its own copies of every string.
 typedef struct {
-    gc_entry_t entry;   //  view into block
-    char *block;        //  owned strings
+    gc_entry_t entry;     //  view into block
+    s_stream_t *stream;   //  its stream (streams live as long as the subscription)
+    char *block;          //  owned strings
+    size_t size;          //  bytes counted against the queue's budget
 } s_item_t;
 
 struct gc_sub {
     gc_client_t *client;      //  borrowed
     zsock_t *sub;             //  one SUB socket for every group
     zhashx_t *streams;        //  name -> s_stream_t, owned
+    zlistx_t *order;          //  the same streams in the order added, borrowed
     zlistx_t *queue;          //  s_item_t to deliver, owned
+    size_t queue_bytes;       //  bytes of the entries in queue
+    size_t queue_max;         //  most entries queue holds
     s_item_t *current;        //  the entry last returned, freed by the next recv
     gc_notice_fn *notice_fn;  //  health notices
     void *notice_arg;         //  its argument
@@ -64,10 +94,12 @@ gc_sub_new (gc_client_t *client)
         return NULL;
     }
     self->client = client;
+    self->queue_max = GC_SUB_QUEUE_MAX;
     self->sub = zsock_new (ZMQ_SUB);
     self->streams = zhashx_new ();
+    self->order = zlistx_new ();
     self->queue = zlistx_new ();
-    if (!self->sub || !self->streams || !self->queue) {
+    if (!self->sub || !self->streams || !self->order || !self->queue) {
         gc_sub_destroy (&self);
         return NULL;
     }
@@ -75,6 +107,19 @@ gc_sub_new (gc_client_t *client)
     zsock_set_maxmsgsize (self->sub, GC_MAX_FRAME);
     zhashx_set_destructor (self->streams, s_stream_destroy);
     zlistx_set_destructor (self->queue, s_item_destroy);
+    //  Test knob: a tiny high-water mark makes a slow reader drop live entries on purpose.
+    const char *hwm = getenv ("GROUPCAST_SUB_RCVHWM");
+    if (hwm && *hwm) {
+        char *end = NULL;
+        long value = strtol (hwm, &end, 10);
+        if (*end || value < 1 || value > 1000000) {
+            zsys_warning ("ignoring GROUPCAST_SUB_RCVHWM='%s': not a number 1-1000000", hwm);
+        }
+        else {
+            self->queue_max = (size_t) value;
+            zsock_set_rcvhwm (self->sub, (int) value);
+        }
+    }
     return self;
 }
 
@@ -86,6 +131,7 @@ gc_sub_destroy (gc_sub_t **self_p)
     if (self) {
         s_item_destroy ((void **) &self->current);
         zlistx_destroy (&self->queue);
+        zlistx_destroy (&self->order);
         zhashx_destroy (&self->streams);
         zsock_destroy (&self->sub);
         free (self);
@@ -113,7 +159,7 @@ gc_sub_last_seq (gc_sub_t *self, const char *group)
 {
     assert (self && group);
     s_stream_t *stream = (s_stream_t *) zhashx_lookup (self->streams, group);
-    return stream ? stream->delivered : 0;
+    return stream ? stream->returned : 0;
 }
 
 int
@@ -147,15 +193,36 @@ s_fail (gc_sub_t *self, gc_status_t status, const char *text)
     return status;
 }
 
-//  Queues a copy of a wire entry for delivery. Returns 0 or -1 (out of memory).
+//  How many more entries the queue takes (0: full, by count or by bytes).
+static size_t
+s_room (gc_sub_t *self)
+{
+    size_t size = zlistx_size (self->queue);
+    if (size >= self->queue_max || self->queue_bytes >= GC_SUB_QUEUE_BYTES) {
+        return 0;
+    }
+    return self->queue_max - size;
+}
+
+//  True when the queue is at most half full: time to fetch a page for a stream that is behind
+//  (fetching at every free slot would cost one request per entry).
+static bool
+s_low (gc_sub_t *self)
+{
+    return zlistx_size (self->queue) <= self->queue_max / 2
+           && self->queue_bytes <= GC_SUB_QUEUE_BYTES / 2;
+}
+
+//  Queues a copy of an entry for delivery. Returns 0, or -1 if out of memory.
 static int
 s_enqueue (gc_sub_t *self, s_stream_t *stream, uint64_t seq, int64_t ts_us, int kind,
            const char *sender, const char *name, const void *text, size_t text_len)
 {
     size_t name_len = strlen (name);
     size_t sender_len = strlen (sender);
+    size_t size = sender_len + name_len + text_len + 3;
     s_item_t *item = (s_item_t *) calloc (1, sizeof (s_item_t));
-    char *block = item ? (char *) malloc (sender_len + name_len + text_len + 3) : NULL;
+    char *block = item ? (char *) malloc (size) : NULL;
     if (!block) {
         free (item);
         return -1;
@@ -168,6 +235,8 @@ s_enqueue (gc_sub_t *self, s_stream_t *stream, uint64_t seq, int64_t ts_us, int 
     }
     copy[text_len] = '\0';
     item->block = block;
+    item->stream = stream;
+    item->size = size;
     item->entry.group = stream->name;
     item->entry.seq = seq;
     item->entry.ts_us = ts_us;
@@ -176,15 +245,19 @@ s_enqueue (gc_sub_t *self, s_stream_t *stream, uint64_t seq, int64_t ts_us, int 
     item->entry.name = block + sender_len + 1;
     item->entry.text = copy;
     item->entry.text_len = text_len;
-    zlistx_add_end (self->queue, item);
-    stream->delivered = seq;
+    if (!zlistx_add_end (self->queue, item)) {
+        s_item_destroy ((void **) &item);
+        return -1;
+    }
+    self->queue_bytes += size;
+    stream->queued = seq;
     return 0;
 }
 
 typedef struct {
     gc_sub_t *self;        //  the subscription
     s_stream_t *stream;    //  the stream being repaired
-    uint64_t first_seq;    //  oldest the group holds (from the reply)
+    bool failed;           //  an entry could not be queued (out of memory)
 } s_repair_t;
 
 static void
@@ -192,67 +265,126 @@ s_repair_entry (void *arg, const gc_entry_t *entry)
 {
     s_repair_t *repair = (s_repair_t *) arg;
     s_stream_t *stream = repair->stream;
-    if (entry->seq <= stream->delivered) {
+    if (repair->failed || entry->seq <= stream->queued || entry->seq > stream->known_last) {
         return;
     }
-    if (entry->seq > stream->delivered + 1) {
+    if (entry->seq > stream->queued + 1) {
         s_notice (repair->self, stream->name,
-                  "entries %" PRIu64 "-%" PRIu64 " are no longer in history", stream->delivered + 1,
+                  "entries %" PRIu64 "-%" PRIu64 " are no longer in history", stream->queued + 1,
                   entry->seq - 1);
     }
-    s_enqueue (repair->self, stream, entry->seq, entry->ts_us, entry->kind, entry->sender,
-               entry->name, entry->text, entry->text_len);
+    if (s_enqueue (repair->self, stream, entry->seq, entry->ts_us, entry->kind, entry->sender,
+                   entry->name, entry->text, entry->text_len)
+        != 0) {
+        repair->failed = true;
+    }
 }
 
-//  Fetches from history every entry after stream->delivered up to and including upto.
+//  Fetches one page (at most `limit` entries) of what follows stream->queued up to known_last,
+//  and queues it. Returns the fetch's status (GC_IO if out of memory).
 static gc_status_t
-s_repair (gc_sub_t *self, s_stream_t *stream, uint64_t upto)
+s_fetch_page (gc_sub_t *self, s_stream_t *stream, size_t limit)
 {
-    //  Bounded: every page either advances delivered or ends the loop.
-    while (stream->delivered < upto) {
-        if (!stream->can_fetch) {
-            s_notice (self, stream->name,
-                      "missed entries %" PRIu64 "-%" PRIu64 " (join the group to repair gaps)",
-                      stream->delivered + 1, upto);
-            stream->delivered = upto;
-            return GC_OK;
-        }
-        gc_query_t query;
-        memset (&query, 0, sizeof query);
-        query.after_seq = stream->delivered;
-        query.before_seq = upto + 1;
-        query.limit = GC_FETCH_DEFAULT;
-        s_repair_t repair = {self, stream, 0};
-        bool more = false;
-        uint64_t before = stream->delivered;
-        gc_status_t status = gc_client_fetch (self->client, stream->spec, &query,
-                                              s_repair_entry, &repair, &more, NULL);
-        if (status == GC_NOT_MEMBER || status == GC_FORBIDDEN) {
-            stream->can_fetch = false;
-            continue;
-        }
-        if (status != GC_OK) {
-            return s_fail (self, status, gc_client_error (self->client));
-        }
-        if (stream->delivered == before) {
-            //  Nothing in range any more (pruned): skip what history no longer holds.
-            s_notice (self, stream->name,
-                      "entries %" PRIu64 "-%" PRIu64 " are no longer in history", before + 1,
-                      upto);
-            stream->delivered = upto;
-        }
+    gc_query_t query;
+    memset (&query, 0, sizeof query);
+    query.after_seq = stream->queued;
+    query.before_seq = stream->known_last + 1;
+    query.limit = limit < GC_FETCH_DEFAULT ? (uint32_t) limit : GC_FETCH_DEFAULT;
+    uint64_t before = stream->queued;
+    s_repair_t repair = {self, stream, false};
+    gc_status_t status = gc_client_fetch (self->client, stream->spec, &query, s_repair_entry,
+                                          &repair, NULL, NULL);
+    if (status == GC_OK && repair.failed) {
+        return s_fail (self, GC_IO, "out of memory");
+    }
+    if (status != GC_OK) {
+        return s_fail (self, status, gc_client_error (self->client));
+    }
+    if (stream->queued == before) {
+        //  Nothing in range any more (pruned): skip what history no longer holds.
+        s_notice (self, stream->name,
+                  "entries %" PRIu64 "-%" PRIu64 " are no longer in history", before + 1,
+                  stream->known_last);
+        stream->queued = stream->known_last;
     }
     return GC_OK;
+}
+
+//  Fetches from history, page by page while the queue has room, what each stream lacks up to
+//  the newest entry its group is known to hold. A failed fetch is retried a second later.
+static void
+s_catch_up (gc_sub_t *self)
+{
+    for (s_stream_t *stream = (s_stream_t *) zlistx_first (self->order); stream;
+         stream = (s_stream_t *) zlistx_next (self->order)) {
+        //  Bounded: every page advances queued or ends the loop.
+        while (stream->queued < stream->known_last && !stream->silent && !zsys_interrupted
+               && s_low (self) && zclock_mono () >= stream->retry_at) {
+            if (!stream->can_fetch) {
+                s_notice (self, stream->name,
+                          "missed entries %" PRIu64 "-%" PRIu64
+                          " (join the group to repair gaps)",
+                          stream->queued + 1, stream->known_last);
+                stream->queued = stream->known_last;
+                break;
+            }
+            size_t room = s_room (self);
+            gc_status_t status = s_fetch_page (self, stream, room ? room : 1);
+            if (status == GC_NOT_MEMBER || status == GC_FORBIDDEN) {
+                stream->can_fetch = false;
+                continue;
+            }
+            if (status != GC_OK) {
+                if (!stream->fetch_failing && !zsys_interrupted) {
+                    s_notice (self, stream->name,
+                              "cannot fetch missed entries %" PRIu64 "-%" PRIu64
+                              ": %s; retrying",
+                              stream->queued + 1, stream->known_last, self->error);
+                }
+                stream->fetch_failing = true;
+                stream->retry_at = zclock_mono () + GC_SUB_RETRY_MS;
+                break;
+            }
+            stream->fetch_failing = false;
+        }
+        if (stream->behind && stream->queued >= stream->known_last) {
+            stream->behind = false;
+        }
+    }
+}
+
+//  What an Info reply tells: the newest entry the group holds. Below what we already have, it
+//  is a new instance of the group, counting from 1 again (for one instance, last_seq never goes
+//  down, and every number we hold was committed before the Info was asked).
+static void
+s_apply_info (gc_sub_t *self, s_stream_t *stream, uint64_t last_seq)
+{
+    if (last_seq < stream->queued || last_seq < stream->known_last) {
+        s_notice (self, stream->name,
+                  "group restarted without its history (it ends at #%" PRIu64
+                  ", we had #%" PRIu64 "); following it from its first entry",
+                  last_seq, stream->queued > stream->known_last ? stream->queued
+                                                                : stream->known_last);
+        stream->queued = 0;
+        stream->known_last = last_seq;
+        stream->behind = false;
+        stream->retry_at = 0;
+    }
+    else if (last_seq > stream->known_last) {
+        stream->known_last = last_seq;
+    }
 }
 
 static gc_status_t
 s_connect (gc_sub_t *self, s_stream_t *stream, const char *pub_endpoint)
 {
     if (streq (stream->pub_endpoint, pub_endpoint)) {
+        //  ZeroMQ reconnects by itself to an endpoint that went away and came back.
         return GC_OK;
     }
     if (stream->pub_endpoint[0]) {
         zsock_disconnect (self->sub, "%s", stream->pub_endpoint);
+        stream->pub_endpoint[0] = '\0';
     }
     if (zsock_connect (self->sub, "%s", pub_endpoint) != 0) {
         char text[512];
@@ -280,13 +412,16 @@ gc_sub_add (gc_sub_t *self, const char *spec, uint64_t after_seq)
         return s_fail (self, GC_PROTOCOL, "group did not say where it publishes");
     }
     s_stream_t *stream = (s_stream_t *) zhashx_lookup (self->streams, conn->name);
-    if (!stream) {
+    bool fresh = stream == NULL;
+    if (fresh) {
         stream = (s_stream_t *) calloc (1, sizeof (s_stream_t));
-        if (!stream) {
+        if (!stream || !zlistx_add_end (self->order, stream)) {
+            free (stream);
             gc_wire_group_reply_free (&reply);
             return s_fail (self, GC_IO, "out of memory");
         }
         snprintf (stream->name, sizeof stream->name, "%s", conn->name);
+        stream->silence_ms = GC_SUB_SILENCE_MS;
         zhashx_insert (self->streams, stream->name, stream);
         char topic[GC_MAX_NAME + 2];
         gc_wire_topic (stream->name, topic);
@@ -301,19 +436,42 @@ gc_sub_add (gc_sub_t *self, const char *spec, uint64_t after_seq)
     if (status != GC_OK) {
         return status;
     }
-    //  Subscribed before fetching: whatever is published from here on arrives live or is
-    //  repaired when the next batch or heartbeat shows it missing.
-    stream->delivered = after_seq == UINT64_MAX ? last_seq : after_seq;
-    if (after_seq != UINT64_MAX && after_seq < last_seq) {
-        status = s_repair (self, stream, last_seq);
-        if (status == GC_OK && !stream->can_fetch) {
-            return s_fail (self, GC_NOT_MEMBER, "cannot replay history: not a member");
+    //  Subscribed before fetching: whatever is published from here on arrives live, or is
+    //  fetched when a later frame or heartbeat shows it missing.
+    if (!fresh) {
+        //  Already followed: it keeps its place.
+        s_apply_info (self, stream, last_seq);
+    }
+    else if (after_seq == UINT64_MAX) {
+        stream->queued = last_seq;
+        stream->known_last = last_seq;
+    }
+    else {
+        if (after_seq > last_seq) {
+            s_notice (self, stream->name,
+                      "history ends at #%" PRIu64 ", before #%" PRIu64
+                      " (restarted without its history?); following it from its first entry",
+                      last_seq, after_seq);
+            after_seq = 0;
         }
+        stream->queued = after_seq;
+        stream->known_last = last_seq;
+    }
+    if (stream->queued >= stream->known_last) {
+        return GC_OK;
+    }
+    //  The first page at once, so that a refused replay fails here and not later as a notice.
+    size_t room = s_room (self);
+    status = s_fetch_page (self, stream, room ? room : 1);
+    if (status == GC_NOT_MEMBER || status == GC_FORBIDDEN) {
+        stream->can_fetch = false;
+        return s_fail (self, GC_NOT_MEMBER, "cannot replay history: not a member");
     }
     return status;
 }
 
-//  Handles one frame pair from the SUB socket.
+//  Handles one message from the SUB socket: frames that are not a valid Publish of a group we
+//  follow are ignored.
 static void
 s_receive (gc_sub_t *self)
 {
@@ -323,16 +481,13 @@ s_receive (gc_sub_t *self)
     }
     zframe_t *topic = zmsg_first (msg);
     zframe_t *payload = zmsg_next (msg);
-    if (zmsg_size (msg) != 2 || zframe_size (topic) < 2) {
+    if (zmsg_size (msg) != 2 || zframe_size (topic) < 2
+        || zframe_size (topic) - 1 > GC_MAX_NAME) {
         zmsg_destroy (&msg);
         return;
     }
     char name[GC_MAX_NAME + 1];
     size_t len = zframe_size (topic) - 1;
-    if (len > GC_MAX_NAME) {
-        zmsg_destroy (&msg);
-        return;
-    }
     memcpy (name, zframe_data (topic), len);
     name[len] = '\0';
     s_stream_t *stream = (s_stream_t *) zhashx_lookup (self->streams, name);
@@ -346,63 +501,106 @@ s_receive (gc_sub_t *self)
         zmsg_destroy (&msg);
         return;
     }
-    stream->last_heard = zclock_mono ();
+    int64_t now = zclock_mono ();
     if (stream->silent) {
         stream->silent = false;
+        stream->last_heartbeat = 0;   //  an outage is not a heartbeat interval
         s_notice (self, stream->name, "group is back");
+    }
+    stream->last_heard = now;
+    if (pub->n_entries == 0) {
+        //  Silence is judged against the group's own heartbeat interval.
+        if (stream->last_heartbeat) {
+            int64_t silence = (now - stream->last_heartbeat) * 7 / 2;
+            stream->silence_ms = silence > GC_SUB_SILENCE_MIN_MS ? silence
+                                                                 : GC_SUB_SILENCE_MIN_MS;
+        }
+        stream->last_heartbeat = now;
+    }
+    if (pub->last_seq < stream->queued || pub->last_seq < stream->known_last) {
+        //  Either a frame sent before the Info we started from, or a new instance of the group
+        //  counting from 1 again: an Info request tells which (s_check_liveness).
+        stream->suspect = true;
     }
     for (size_t i = 0; i < pub->n_entries; i++) {
         const Groupcast__V1__Entry *entry = pub->entries[i];
-        if (entry->seq <= stream->delivered) {
+        if (entry->seq <= stream->queued) {
             continue;
         }
-        if (entry->seq > stream->delivered + 1
-            && s_repair (self, stream, entry->seq - 1) != GC_OK) {
-            //  The group answers no fetch right now: deliver nothing past the gap; the next
-            //  batch or heartbeat tries again.
+        if (entry->seq > stream->queued + 1) {
+            break;   //  a gap: fetched from history first (s_catch_up)
+        }
+        if (s_room (self) == 0) {
+            if (!stream->behind) {
+                stream->behind = true;
+                s_notice (self, stream->name,
+                          "falling behind the live stream; catching up from history");
+            }
             break;
         }
-        if (entry->seq == stream->delivered + 1) {
-            s_enqueue (self, stream, entry->seq, entry->ts_us, (int) entry->kind, entry->sender,
-                       entry->name, entry->text.data, entry->text.len);
+        if (s_enqueue (self, stream, entry->seq, entry->ts_us, (int) entry->kind, entry->sender,
+                       entry->name, entry->text.data, entry->text.len)
+            != 0) {
+            break;   //  out of memory: fetched from history later
         }
     }
-    if (pub->last_seq > stream->delivered) {
-        s_repair (self, stream, pub->last_seq);
+    if (pub->last_seq > stream->known_last) {
+        stream->known_last = pub->last_seq;
     }
     gc_wire_publish_free (&pub, NULL);
     zmsg_destroy (&msg);
 }
 
-//  Notices groups gone silent and looks them up again: a restarted group may publish elsewhere.
+//  Takes every frame waiting on the SUB socket, bounded so that the checks still run.
 static void
+s_drain (gc_sub_t *self)
+{
+    for (int i = 0; i < GC_SUB_DRAIN_MAX && (zsock_events (self->sub) & ZMQ_POLLIN); i++) {
+        s_receive (self);
+    }
+}
+
+//  Notices a group gone silent and asks where it is now (a restarted group may publish
+//  elsewhere), or checks a group whose frames went backwards. At most one request per call, as
+//  each may wait up to the client's timeout. Returns true if it made one.
+static bool
 s_check_liveness (gc_sub_t *self)
 {
     int64_t now = zclock_mono ();
-    for (s_stream_t *stream = (s_stream_t *) zhashx_first (self->streams); stream;
-         stream = (s_stream_t *) zhashx_next (self->streams)) {
-        if (now - stream->last_heard < GC_SUB_SILENCE_MS) {
+    for (s_stream_t *stream = (s_stream_t *) zlistx_first (self->order); stream;
+         stream = (s_stream_t *) zlistx_next (self->order)) {
+        bool silent = now - stream->last_heard >= stream->silence_ms;
+        bool verify = stream->suspect && now >= stream->retry_at;
+        if (!silent && !verify) {
             continue;
         }
-        if (!stream->silent) {
-            stream->silent = true;
-            s_notice (self, stream->name, "group is silent; waiting for it to return");
+        if (zsys_interrupted) {
+            return false;
         }
-        stream->last_heard = now;
+        if (silent) {
+            if (!stream->silent) {
+                stream->silent = true;
+                s_notice (self, stream->name, "group is silent; waiting for it to return");
+            }
+            stream->last_heard = now;   //  asked again after another silent period
+        }
+        stream->suspect = false;
         gc_group_reply_t *reply = NULL;
         s_conn_t *conn = NULL;
         if (gc_client_info (self->client, stream->spec, &reply, &conn) == GC_OK) {
-            if (reply->pub_endpoint[0]) {
-                s_connect (self, stream, reply->pub_endpoint);
+            if (reply->pub_endpoint[0] && s_connect (self, stream, reply->pub_endpoint) != GC_OK) {
+                s_notice (self, stream->name, "%s", self->error);
             }
-            if (reply->last_seq > stream->delivered) {
-                s_repair (self, stream, reply->last_seq);
-            }
+            s_apply_info (self, stream, reply->last_seq);
             gc_wire_group_reply_free (&reply);
         }
-        //  zhashx iteration is reset by lookups inside the calls above: one stream per check.
-        break;
+        else if (verify && !silent) {
+            stream->suspect = true;
+            stream->retry_at = zclock_mono () + GC_SUB_RETRY_MS;
+        }
+        return true;
     }
+    return false;
 }
 
 gc_status_t
@@ -412,30 +610,31 @@ gc_sub_recv (gc_sub_t *self, int timeout_ms, const gc_entry_t **entry)
     s_item_destroy ((void **) &self->current);
     int64_t deadline = timeout_ms < 0 ? INT64_MAX : zclock_mono () + timeout_ms;
     zmq_pollitem_t item = {zsock_resolve (self->sub), 0, ZMQ_POLLIN, 0};
+    //  Bounded by the deadline, or by an interrupt when waiting forever.
     while (true) {
+        s_drain (self);
+        s_catch_up (self);
         if (zlistx_size (self->queue) > 0) {
-            self->current = (s_item_t *) zlistx_detach (self->queue, NULL);
-            *entry = &self->current->entry;
+            s_item_t *next = (s_item_t *) zlistx_detach (self->queue, NULL);
+            self->queue_bytes -= next->size;
+            next->stream->returned = next->entry.seq;
+            self->current = next;
+            *entry = &next->entry;
             return GC_OK;
+        }
+        if (s_check_liveness (self)) {
+            continue;   //  it may have learnt of entries to fetch
         }
         int64_t now = zclock_mono ();
         if (now >= deadline || zsys_interrupted) {
             return GC_TIMEOUT;
         }
         int64_t wait = deadline - now;
-        if (wait > 1000) {
-            wait = 1000;
+        if (wait > GC_SUB_RETRY_MS) {
+            wait = GC_SUB_RETRY_MS;
         }
-        int rc = zmq_poll (&item, 1, (long) wait);
-        if (rc > 0) {
-            //  Take what is waiting, bounded, so one busy group cannot starve the checks.
-            for (int i = 0; i < 1000 && (zsock_events (self->sub) & ZMQ_POLLIN); i++) {
-                s_receive (self);
-            }
-        }
-        else if (rc < 0 && zmq_errno () != EINTR) {
+        if (zmq_poll (&item, 1, (long) wait) < 0 && zmq_errno () != EINTR) {
             return s_fail (self, GC_IO, zmq_strerror (zmq_errno ()));
         }
-        s_check_liveness (self);
     }
 }

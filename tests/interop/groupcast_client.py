@@ -219,12 +219,14 @@ class Client:
         """Sends `frames` (a list of bytes) on a fresh REQ to the registry and returns the
         decoded RegistryReply. A fresh socket per request is the Lazy Pirate pattern: a REQ that
         timed out is never reused. Raises GroupcastError (TIMEOUT, PROTOCOL)."""
+        wait = self.timeout_ms if timeout_ms is None else timeout_ms
         sock = self.socket(zmq.REQ)
         try:
             sock.connect(self.server)
             sock.send_multipart(frames)
-            if not sock.poll(self.timeout_ms if timeout_ms is None else timeout_ms):
-                raise GroupcastError(TIMEOUT, "registry at %s did not answer" % self.server)
+            if not sock.poll(wait):
+                raise GroupcastError(TIMEOUT, "registry at %s did not answer within %d ms"
+                                     % (self.server, wait))
             payload = sock.recv()
         finally:
             sock.close(linger=0)
@@ -397,11 +399,9 @@ class Subscriber:
             for entry in page.entries:
                 self._pending.append(Delivery(group, entry, False))
                 self._delivered[group] = entry.seq
-            if not page.entries:
-                # Retention dropped the range (or it never existed): skip it.
-                self._delivered[group] = before_seq - 1
-            elif not page.more:
-                break
+            if not page.more:
+                # Whatever is still missing below before_seq is gone (retention): skip it.
+                self._delivered[group] = max(self._delivered[group], before_seq - 1)
 
     def _on_publish(self, topic, payload):
         pub = pb.Publish()
@@ -561,34 +561,48 @@ def _cmd_whoami(args, client):
 
 
 def _parser():
+    def add_options(parser, top):
+        # On the main parser with their defaults; again on each command, so that options may
+        # follow the command as with the C CLI, with defaults suppressed so as not to override.
+        default = (lambda value: value) if top else (lambda value: argparse.SUPPRESS)
+        parser.add_argument("--server",
+                            default=default(os.environ.get("GROUPCAST_SERVER") or DEFAULT_SERVER),
+                            help="registry endpoint (default $GROUPCAST_SERVER or %s)"
+                                 % DEFAULT_SERVER)
+        parser.add_argument("--home", default=default(None),
+                            help="state directory (default $GROUPCAST_PY_HOME, else "
+                                 "~/.local/state/groupcast-py)")
+        parser.add_argument("--name", default=default(None),
+                            help="set the display name (kept for later runs)")
+        parser.add_argument("--json", action="store_true", default=default(False),
+                            help="print JSON lines")
+        parser.add_argument("--timeout", type=int, default=default(DEFAULT_TIMEOUT_MS),
+                            metavar="MS", help="per-request timeout (default %d)"
+                                               % DEFAULT_TIMEOUT_MS)
+
     p = argparse.ArgumentParser(prog="groupcast_client.py",
                                 description="A groupcast client in Python (interop reference).")
-    p.add_argument("--server", default=os.environ.get("GROUPCAST_SERVER") or DEFAULT_SERVER,
-                   help="registry endpoint (default $GROUPCAST_SERVER or %s)" % DEFAULT_SERVER)
-    p.add_argument("--home", help="state directory (default $GROUPCAST_PY_HOME, else "
-                                  "~/.local/state/groupcast-py)")
-    p.add_argument("--name", help="set the display name (kept for later runs)")
-    p.add_argument("--json", action="store_true", help="print JSON lines")
-    p.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT_MS, metavar="MS",
-                   help="per-request timeout (default %d)" % DEFAULT_TIMEOUT_MS)
+    add_options(p, True)
+    common = argparse.ArgumentParser(add_help=False)
+    add_options(common, False)
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("groups", help="list the registered groups")
+    sub.add_parser("groups", parents=[common], help="list the registered groups")
     for name in ("join", "leave"):
-        c = sub.add_parser(name, help="%s groups" % name)
+        c = sub.add_parser(name, parents=[common], help="%s groups" % name)
         c.add_argument("groups", nargs="+", metavar="GROUP")
-    c = sub.add_parser("send", help="send one message")
+    c = sub.add_parser("send", parents=[common], help="send one message")
     c.add_argument("group", metavar="GROUP")
     c.add_argument("text", nargs="+", metavar="TEXT")
-    c = sub.add_parser("fetch", aliases=["history"], help="print history")
+    c = sub.add_parser("fetch", aliases=["history"], parents=[common], help="print history")
     c.add_argument("group", metavar="GROUP")
     c.add_argument("--after-seq", type=int, default=0, metavar="N")
     c.add_argument("--before-seq", type=int, default=0, metavar="N")
     c.add_argument("--limit", type=int, default=0, metavar="N")
-    c = sub.add_parser("listen", help="print live entries")
+    c = sub.add_parser("listen", parents=[common], help="print live entries")
     c.add_argument("groups", nargs="+", metavar="GROUP")
     c.add_argument("--after-seq", type=int, default=None, metavar="N",
                    help="replay history after seq N first")
-    sub.add_parser("whoami", help="print your user id and display name")
+    sub.add_parser("whoami", parents=[common], help="print your user id and display name")
     return p
 
 
