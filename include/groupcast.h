@@ -229,17 +229,24 @@ gc_status_t gc_client_members (gc_client_t *self, const char *group, const gc_me
 typedef struct gc_sub gc_sub_t;
 
 //  A subscription that uses `client` (borrowed, must outlive it) to fetch what the live stream
-//  missed. Returns NULL if out of memory.
+//  missed. At most 10000 entries wait for the application; live entries beyond that are dropped
+//  and fetched again from history once it catches up. Test knob: $GROUPCAST_SUB_RCVHWM=N sets
+//  both that bound and the SUB socket's ZMQ_RCVHWM to N. Returns NULL if out of memory.
 gc_sub_t *gc_sub_new (gc_client_t *client);
 void gc_sub_destroy (gc_sub_t **self_p);
 
 //  Subscribes to a group (spec as for resolve), delivering entries after sequence number
-//  `after_seq` (history first, then live). after_seq UINT64_MAX means "from now on".
+//  `after_seq` (history first, then live). after_seq UINT64_MAX means "from now on"; beyond
+//  the group's newest entry, it means the group was restarted without its history, and it is
+//  followed from its first entry (with a notice). Adding a group already subscribed keeps its
+//  place. Fails with GC_NOT_MEMBER when history is asked for and the identity is not a member.
 gc_status_t gc_sub_add (gc_sub_t *self, const char *spec, uint64_t after_seq);
 
-//  Waits up to timeout_ms (-1: forever) for the next entry. Returns GC_OK with *entry set
-//  (borrowed until the next call), GC_TIMEOUT when none came in time, or another status when the
-//  subscription failed.
+//  Waits up to timeout_ms (-1: forever; 0: only what is already there) for the next entry,
+//  fetching from history whatever the live stream missed and checking on silent groups (such a
+//  request may wait up to the client's timeout; an interrupt ends it). Returns GC_OK with *entry
+//  set (borrowed until the next call), GC_TIMEOUT when none came in time or on an interrupt, or
+//  another status when the subscription failed.
 gc_status_t gc_sub_recv (gc_sub_t *self, int timeout_ms, const gc_entry_t **entry);
 
 //  A file descriptor that becomes readable when gc_sub_recv may have an entry (for poll(2) in the
@@ -250,11 +257,13 @@ int gc_sub_fd (gc_sub_t *self);
 const char *gc_sub_error (const gc_sub_t *self);
 
 //  Receives notices about the stream's health, one line each (a group went silent, came back,
-//  history that could not be replayed): fn (arg, group, text). Without a handler they are dropped.
+//  was restarted without its history; live entries missed and fetched from history; history
+//  that could not be replayed): fn (arg, group, text). Without a handler they are dropped.
 typedef void (gc_notice_fn) (void *arg, const char *group, const char *text);
 void gc_sub_set_notice_handler (gc_sub_t *self, gc_notice_fn *fn, void *arg);
 
-//  The last sequence number delivered for a group (0 if none or not subscribed).
+//  The last sequence number gc_sub_recv returned for a group (0 if none or not subscribed): what
+//  a later run may resume after.
 uint64_t gc_sub_last_seq (gc_sub_t *self, const char *group);
 
 #ifdef __cplusplus

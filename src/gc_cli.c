@@ -468,6 +468,98 @@ s_on_ack (void *arg, uint64_t tag, gc_status_t status, const gc_ack_t *ack, cons
     }
 }
 
+//  Standard input, read with read(2) so that the sender can wait for it and for
+//  acknowledgements at once (stdio would hide lines in its buffer from poll).
+typedef struct {
+    char *data;        //  bytes read, not yet taken
+    size_t start;      //  first byte not yet taken
+    size_t len;        //  bytes in data
+    size_t size;       //  allocated
+    bool eof;          //  no more to read
+    bool skipping;     //  inside an over-long line: drop up to its newline
+} s_reader_t;
+
+//  Takes the next complete line (without its newline, NUL-terminated, valid until the next
+//  call). Returns 1 with a line, 2 for an over-long line (skipped, *line NULL), 0 if more input
+//  is needed, -1 at the end.
+static int
+s_reader_line (s_reader_t *reader, char **line, size_t *len)
+{
+    if (!reader->data) {
+        return reader->eof ? -1 : 0;
+    }
+    char *begin = reader->data + reader->start;
+    size_t avail = reader->len - reader->start;
+    char *newline = avail ? (char *) memchr (begin, '\n', avail) : NULL;
+    if (reader->skipping) {
+        reader->start = newline ? (size_t) (newline + 1 - reader->data) : reader->len;
+        reader->skipping = newline == NULL && !reader->eof;
+        return reader->skipping ? 0 : s_reader_line (reader, line, len);
+    }
+    if (!newline && avail > GC_MAX_TEXT) {
+        reader->start = reader->len;
+        reader->skipping = !reader->eof;
+        *line = NULL;
+        return 2;
+    }
+    if (!newline && !(reader->eof && avail > 0)) {
+        return reader->eof ? -1 : 0;
+    }
+    size_t length = newline ? (size_t) (newline - begin) : avail;
+    if (length > GC_MAX_TEXT) {
+        reader->start += length + (newline ? 1 : 0);
+        *line = NULL;
+        return 2;
+    }
+    if (!newline) {
+        //  The last line has no newline: make room for the NUL.
+        if (reader->len == reader->size) {
+            char *data = (char *) realloc (reader->data, reader->size + 1);
+            assert (data);
+            reader->data = data;
+            reader->size++;
+            begin = reader->data + reader->start;
+        }
+        newline = begin + length;
+    }
+    *newline = '\0';
+    *line = begin;
+    *len = length;
+    reader->start += length + 1;
+    if (reader->start > reader->len) {
+        reader->start = reader->len;
+    }
+    return 1;
+}
+
+//  Reads what standard input has now (one read). Returns 0, or -1 on a read error.
+static int
+s_reader_fill (s_reader_t *reader)
+{
+    if (reader->start > 0) {
+        memmove (reader->data, reader->data + reader->start, reader->len - reader->start);
+        reader->len -= reader->start;
+        reader->start = 0;
+    }
+    if (reader->size - reader->len < 65536) {
+        size_t size = reader->len + 65536 + GC_MAX_TEXT + 2;
+        char *data = (char *) realloc (reader->data, size);
+        assert (data);
+        reader->data = data;
+        reader->size = size;
+    }
+    ssize_t got = read (STDIN_FILENO, reader->data + reader->len, reader->size - reader->len);
+    if (got < 0 && errno == EINTR) {
+        return 0;
+    }
+    if (got <= 0) {
+        reader->eof = true;
+        return got < 0 ? -1 : 0;
+    }
+    reader->len += (size_t) got;
+    return 0;
+}
+
 static int
 s_send_stdin (s_cli_t *cli, const char *group)
 {
@@ -482,28 +574,42 @@ s_send_stdin (s_cli_t *cli, const char *group)
     if (status != GC_OK) {
         return s_client_fail (cli, status);
     }
-    char *line = NULL;
-    size_t capacity = 0;
-    ssize_t len;
+    s_reader_t reader;
+    memset (&reader, 0, sizeof reader);
     uint64_t lines = 0;
     int rc = 0;
-    while ((len = getline (&line, &capacity, stdin)) >= 0 && !zsys_interrupted) {
-        lines++;
-        if (len > 0 && line[len - 1] == '\n') {
-            line[--len] = '\0';
+    while (!zsys_interrupted) {
+        char *line = NULL;
+        size_t len = 0;
+        int got = s_reader_line (&reader, &line, &len);
+        if (got < 0) {
+            break;
         }
-        if (len == 0) {
+        if (got == 0) {
+            //  While input is quiet, acknowledgements still arrive and timed-out sends are
+            //  retried.
+            int ready = gc_client_wait_fd (cli->client, STDIN_FILENO, 1000);
+            if (ready < 0) {
+                break;
+            }
+            if (ready > 0 && s_reader_fill (&reader) != 0) {
+                rc = s_fail (cli, "cannot read standard input: %s", strerror (errno));
+            }
             continue;
         }
-        if (len > GC_MAX_TEXT) {
-            rc = s_fail (cli, "line %" PRIu64 " not sent: %zd bytes exceeds %d", lines, len,
+        lines++;
+        if (got == 2) {
+            rc = s_fail (cli, "line %" PRIu64 " not sent: longer than %d bytes", lines,
                          GC_MAX_TEXT);
+            continue;
+        }
+        if (len == 0) {
             continue;
         }
         uint64_t tag = 0;
         //  The text is kept until acknowledged, for the --json line.
         char *copy = cli->json ? strdup (line) : NULL;
-        status = gc_client_send_async (cli->client, group, line, (size_t) len, &tag);
+        status = gc_client_send_async (cli->client, group, line, len, &tag);
         if (status != GC_OK) {
             free (copy);
             rc = s_client_fail (cli, status);
@@ -524,7 +630,7 @@ s_send_stdin (s_cli_t *cli, const char *group)
             state.texts[tag] = copy;
         }
     }
-    free (line);
+    free (reader.data);
     if (gc_client_flush (cli->client) != GC_OK || state.failed) {
         rc = 1;
     }

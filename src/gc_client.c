@@ -690,12 +690,14 @@ s_retry_expired (gc_client_t *self)
     zlistx_destroy (&expired);
 }
 
-//  Waits up to the oldest in-flight send's deadline for replies on every connection, then
-//  retries what expired. Returns -1 when interrupted.
+//  Waits for replies on every connection up to the oldest in-flight send's deadline, and at most
+//  max_wait ms (-1: no other limit; with nothing in flight and no fd, it does not wait), then
+//  retries what expired. When fd >= 0 it is watched too, and *fd_ready says whether it became
+//  readable. Returns -1 when interrupted, else 0.
 static int
-s_pump (gc_client_t *self)
+s_pump_fd (gc_client_t *self, int fd, int64_t max_wait, bool *fd_ready)
 {
-    zmq_pollitem_t items[64];
+    zmq_pollitem_t items[65];
     s_conn_t *conns[64];
     size_t n = 0;
     for (s_conn_t *conn = (s_conn_t *) zhashx_first (self->conns); conn && n < 64;
@@ -706,6 +708,12 @@ s_pump (gc_client_t *self)
         items[n].revents = 0;
         conns[n++] = conn;
     }
+    if (fd >= 0) {
+        items[n].socket = NULL;
+        items[n].fd = fd;
+        items[n].events = ZMQ_POLLIN;
+        items[n].revents = 0;
+    }
     int64_t oldest = INT64_MAX;
     for (s_inflight_t *inflight = (s_inflight_t *) zhashx_first (self->inflight); inflight;
          inflight = (s_inflight_t *) zhashx_next (self->inflight)) {
@@ -713,10 +721,17 @@ s_pump (gc_client_t *self)
             oldest = inflight->sent_at;
         }
     }
-    int64_t wait = oldest == INT64_MAX ? 0 : oldest + self->timeout_ms - zclock_mono ();
-    int rc = zmq_poll (items, (int) n, wait > 0 ? (long) wait : 0);
+    int64_t wait = oldest == INT64_MAX ? (fd >= 0 ? max_wait : 0)
+                                       : oldest + self->timeout_ms - zclock_mono ();
+    if (max_wait >= 0 && wait > max_wait) {
+        wait = max_wait;
+    }
+    int rc = zmq_poll (items, (int) n + (fd >= 0 ? 1 : 0), wait > 0 ? (long) wait : 0);
     if (rc < 0 && zsys_interrupted) {
         return -1;
+    }
+    if (fd_ready) {
+        *fd_ready = rc > 0 && fd >= 0 && (items[n].revents & (ZMQ_POLLIN | ZMQ_POLLERR));
     }
     for (size_t i = 0; rc > 0 && i < n; i++) {
         if (!(items[i].revents & ZMQ_POLLIN)) {
@@ -736,6 +751,23 @@ s_pump (gc_client_t *self)
     }
     s_retry_expired (self);
     return 0;
+}
+
+static int
+s_pump (gc_client_t *self)
+{
+    return s_pump_fd (self, -1, -1, NULL);
+}
+
+int
+gc_client_wait_fd (gc_client_t *self, int fd, int timeout_ms)
+{
+    assert (self && fd >= 0);
+    bool ready = false;
+    if (s_pump_fd (self, fd, timeout_ms, &ready) != 0) {
+        return -1;
+    }
+    return ready ? 1 : 0;
 }
 
 gc_status_t

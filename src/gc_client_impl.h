@@ -69,6 +69,12 @@ gc_status_t gc_client_info (gc_client_t *self, const char *spec, gc_group_reply_
 gc_status_t gc_client_fill_entry (gc_client_t *self, const char *group,
                                   const Groupcast__V1__Entry *item, gc_entry_t *entry);
 
+//  Waits up to timeout_ms for fd (borrowed) to become readable, meanwhile taking the
+//  acknowledgements of async sends (calling the ack handler) and retrying the ones that timed
+//  out. Returns 1 if fd is readable (or at end of file, or in error), 0 if not, -1 if
+//  interrupted.
+int gc_client_wait_fd (gc_client_t *self, int fd, int timeout_ms);
+
 //  How many times a send is attempted before it fails (default 3).
 void gc_client_set_attempts (gc_client_t *self, int attempts);
 

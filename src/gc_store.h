@@ -57,9 +57,12 @@ typedef enum {
 //  A store held in memory only.
 gc_store_t *gc_store_new_memory (void);
 
-//  A store in the SQLite database at `path` (created if missing, WAL mode). Fails, with the
-//  reason in err, if the file is not a groupcast database, is corrupt or unwritable, or another
-//  process holds it.
+//  A store in the SQLite database at `path` (created if missing, mode 0600, WAL mode). Fails,
+//  with the reason in err, if the file is not a groupcast database, is corrupt or unwritable, or
+//  another process holds it: the store holds an exclusive flock on `<path>.lock` (created next to
+//  it and left there) until destroy. Opening runs PRAGMA quick_check, which reads the whole file
+//  (about 0.3 s for 1,000,000 entries). The store runs one background thread of its own, which
+//  only checkpoints the WAL on its own connection.
 gc_store_t *gc_store_new_sqlite (const char *path, gc_store_sync_t sync, char *err,
                                  size_t errlen);
 

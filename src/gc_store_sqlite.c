@@ -21,7 +21,8 @@
     used. A page costs O(page + log n) whatever the size of the history.
 
     Concurrency: one process per file, enforced with flock on <path>.lock (held until destroy);
-    one thread per store object (the connection is opened without its mutex).
+    one thread uses the store object (its connection is opened without SQLite's mutex); the
+    checkpointer thread below has a connection of its own.
 
     WAL checkpoints run off the commit path. SQLite's automatic checkpoint runs inside the
     commit that pushes the WAL past 1000 pages: that commit then copies up to 4 MB into the
@@ -33,9 +34,9 @@
     GC_STORE_CKPT_FRAMES frames, and the thread runs a PASSIVE checkpoint, which never blocks
     the writer or readers.
 
-    A PASSIVE checkpoint copies the frames that exist when it starts; under a steady stream of
-    commits it never quite reaches the end of the WAL, and SQLite only rewinds the WAL when a
-    write begins with every frame copied. So once the WAL reaches GC_STORE_WAL_MAX_FRAMES the
+    A PASSIVE checkpoint copies the frames that exist when it starts, and SQLite only rewinds
+    the WAL when a write begins with every frame copied and no checkpoint running: under a
+    steady stream of commits the thread never quite catches up, and the WAL would grow. So once the WAL reaches GC_STORE_WAL_MAX_FRAMES the
     hook holds the thread back and lets the writer itself copy the few frames the thread has
     not reached yet (inline, right after its commit); the next write then rewinds the WAL.
     That bounds the WAL at about 32 MB and costs one commit in several thousand a short
@@ -204,7 +205,10 @@ s_checkpointer (void *arg)
                                             NULL);
         pthread_mutex_lock (&self->ckpt_mutex);
         self->ckpt_running = false;
-        self->ckpt_error = rc == SQLITE_OK ? self->ckpt_error : rc;
+        //  SQLITE_BUSY: the WAL index was changing under us; the next commit signals again.
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+            self->ckpt_error = rc;
+        }
     }
     pthread_mutex_unlock (&self->ckpt_mutex);
     return NULL;
@@ -216,18 +220,25 @@ s_wal_hook (void *arg, sqlite3 *db, const char *name, int frames)
 {
     (void) name;
     sql_store_t *self = (sql_store_t *) arg;
-    if (frames < GC_STORE_CKPT_FRAMES) {
+    //  ckpt_hold is written only here, on this thread, so reading it unlocked is safe.
+    if (frames < GC_STORE_CKPT_FRAMES && !self->ckpt_hold) {
         return SQLITE_OK;
     }
     pthread_mutex_lock (&self->ckpt_mutex);
     if (frames < GC_STORE_WAL_MAX_FRAMES) {
-        if (!self->ckpt_wanted) {
+        //  Below the cap (again: the WAL has been rewound): the thread does the work.
+        self->ckpt_hold = false;
+        if (frames >= GC_STORE_CKPT_FRAMES) {
             self->ckpt_wanted = true;
+        }
+        if (self->ckpt_wanted) {
             pthread_cond_signal (&self->ckpt_cond);
         }
     }
     else {
-        //  Hold the thread back; if it is mid-checkpoint, catch up after a later commit.
+        //  At the cap: hold the thread back until the WAL is rewound, which the next write
+        //  does once every frame is copied and no checkpoint is running. Copy the rest here,
+        //  unless the thread is mid-checkpoint (then after a later commit).
         self->ckpt_hold = true;
         if (!self->ckpt_running) {
             self->ckpt_running = true;
@@ -235,8 +246,9 @@ s_wal_hook (void *arg, sqlite3 *db, const char *name, int frames)
             int rc = sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
             pthread_mutex_lock (&self->ckpt_mutex);
             self->ckpt_running = false;
-            self->ckpt_hold = false;
-            self->ckpt_error = rc == SQLITE_OK ? self->ckpt_error : rc;
+            if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+                self->ckpt_error = rc;
+            }
         }
     }
     pthread_mutex_unlock (&self->ckpt_mutex);

@@ -24,7 +24,7 @@
 #define GC_SUB_SILENCE_MIN_MS 2000     //  and never less than this
 #define GC_SUB_QUEUE_MAX      10000    //  entries waiting for the application, at most
 #define GC_SUB_QUEUE_BYTES    (16 * 1024 * 1024)   //  bytes they may hold, about
-#define GC_SUB_RETRY_MS       1000     //  a failed fetch or check is tried again after this
+#define GC_SUB_RETRY_MS       1000     //  a failed fetch is retried, a check repeated, after this
 #define GC_SUB_DRAIN_MAX      1000     //  frames taken off the SUB socket per turn, at most
 
 typedef struct {
@@ -35,14 +35,15 @@ typedef struct {
     uint64_t returned;                             //  last one handed to the application
     uint64_t known_last;                           //  newest the group is known to hold
     bool can_fetch;                                //  history repair possible (a member)
-    bool behind;                                   //  dropped live entries: queue was full
+    bool behind;                                   //  missed live entries (told the user)
     bool fetch_failing;                            //  the last history fetch failed
     bool silent;                                   //  told the user the group went silent
     bool suspect;                                  //  a frame went backwards: ask the group
     int64_t last_heard;                            //  monotonic ms of the last frame
     int64_t last_heartbeat;                        //  monotonic ms of the last heartbeat, or 0
     int64_t silence_ms;                            //  this long without a frame is silence
-    int64_t retry_at;                              //  no fetch or check before this (mono ms)
+    int64_t retry_at;                              //  no fetch before this (monotonic ms)
+    int64_t verify_at;                             //  no suspect check before this
 } s_stream_t;
 
 //  An entry waiting to be delivered, with its own copies of every string.
@@ -522,6 +523,11 @@ s_receive (gc_sub_t *self)
         //  counting from 1 again: an Info request tells which (s_check_liveness).
         stream->suspect = true;
     }
+    //  Live entries were lost on the way (the SUB socket drops frames past its high-water
+    //  mark, and nothing arrives while disconnected) when this frame starts past everything we
+    //  know of, or, for a heartbeat, announces more.
+    uint64_t have = stream->queued > stream->known_last ? stream->queued : stream->known_last;
+    bool missed = pub->n_entries ? pub->entries[0]->seq > have + 1 : pub->last_seq > have;
     for (size_t i = 0; i < pub->n_entries; i++) {
         const Groupcast__V1__Entry *entry = pub->entries[i];
         if (entry->seq <= stream->queued) {
@@ -531,11 +537,7 @@ s_receive (gc_sub_t *self)
             break;   //  a gap: fetched from history first (s_catch_up)
         }
         if (s_room (self) == 0) {
-            if (!stream->behind) {
-                stream->behind = true;
-                s_notice (self, stream->name,
-                          "falling behind the live stream; catching up from history");
-            }
+            missed = true;   //  the application is slower than the stream
             break;
         }
         if (s_enqueue (self, stream, entry->seq, entry->ts_us, (int) entry->kind, entry->sender,
@@ -546,6 +548,10 @@ s_receive (gc_sub_t *self)
     }
     if (pub->last_seq > stream->known_last) {
         stream->known_last = pub->last_seq;
+    }
+    if (missed && !stream->behind && stream->known_last > stream->queued) {
+        stream->behind = true;
+        s_notice (self, stream->name, "missed live entries; catching up from history");
     }
     gc_wire_publish_free (&pub, NULL);
     zmsg_destroy (&msg);
@@ -570,7 +576,7 @@ s_check_liveness (gc_sub_t *self)
     for (s_stream_t *stream = (s_stream_t *) zlistx_first (self->order); stream;
          stream = (s_stream_t *) zlistx_next (self->order)) {
         bool silent = now - stream->last_heard >= stream->silence_ms;
-        bool verify = stream->suspect && now >= stream->retry_at;
+        bool verify = stream->suspect && now >= stream->verify_at;
         if (!silent && !verify) {
             continue;
         }
@@ -585,6 +591,7 @@ s_check_liveness (gc_sub_t *self)
             stream->last_heard = now;   //  asked again after another silent period
         }
         stream->suspect = false;
+        stream->verify_at = now + GC_SUB_RETRY_MS;
         gc_group_reply_t *reply = NULL;
         s_conn_t *conn = NULL;
         if (gc_client_info (self->client, stream->spec, &reply, &conn) == GC_OK) {
@@ -595,8 +602,7 @@ s_check_liveness (gc_sub_t *self)
             gc_wire_group_reply_free (&reply);
         }
         else if (verify && !silent) {
-            stream->suspect = true;
-            stream->retry_at = zclock_mono () + GC_SUB_RETRY_MS;
+            stream->suspect = true;   //  asked again a second later
         }
         return true;
     }

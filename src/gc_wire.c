@@ -4,6 +4,7 @@
 #include "gc_wire.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -238,13 +239,21 @@ gc_group_request_t *
 gc_wire_group_request_unpack (const uint8_t *data, size_t size, uint64_t *request_id,
                               gc_status_t *status, char *err, size_t errlen)
 {
+    return gc_wire_group_request_unpack_with (data, size, NULL, request_id, status, err, errlen);
+}
+
+gc_group_request_t *
+gc_wire_group_request_unpack_with (const uint8_t *data, size_t size,
+                                   ProtobufCAllocator *allocator, uint64_t *request_id,
+                                   gc_status_t *status, char *err, size_t errlen)
+{
     assert (request_id && status);
     *request_id = 0;
     if (size > GC_MAX_FRAME) {
         return s_fail (status, GC_TOO_LARGE, err, errlen, "request of %zu bytes exceeds %d",
                        size, GC_MAX_FRAME);
     }
-    gc_group_request_t *req = groupcast__v1__group_request__unpack (NULL, size, data);
+    gc_group_request_t *req = groupcast__v1__group_request__unpack (allocator, size, data);
     if (!req) {
         return s_fail (status, GC_BAD_REQUEST, err, errlen, "malformed group request");
     }
@@ -294,7 +303,7 @@ gc_wire_group_request_unpack (const uint8_t *data, size_t size, uint64_t *reques
         }
     }
     if (why) {
-        groupcast__v1__group_request__free_unpacked (req, NULL);
+        groupcast__v1__group_request__free_unpacked (req, allocator);
         return s_fail (status, code, err, errlen, "%s", why);
     }
     *status = GC_OK;
@@ -304,9 +313,15 @@ gc_wire_group_request_unpack (const uint8_t *data, size_t size, uint64_t *reques
 void
 gc_wire_group_request_free (gc_group_request_t **self_p)
 {
+    gc_wire_group_request_free_with (self_p, NULL);
+}
+
+void
+gc_wire_group_request_free_with (gc_group_request_t **self_p, ProtobufCAllocator *allocator)
+{
     assert (self_p);
     if (*self_p) {
-        groupcast__v1__group_request__free_unpacked (*self_p, NULL);
+        groupcast__v1__group_request__free_unpacked (*self_p, allocator);
         *self_p = NULL;
     }
 }
@@ -481,4 +496,126 @@ gc_wire_random (uint8_t *buf, size_t size)
         done += (size_t) rc;
     }
     return 0;
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  Arena
+
+typedef struct s_block {
+    struct s_block *next;   //  older block
+    size_t size;            //  bytes in data
+    size_t used;            //  bytes handed out
+    max_align_t data[];     //  the memory
+} s_block_t;
+
+struct gc_wire_arena {
+    ProtobufCAllocator allocator;   //  handed to protobuf-c; allocator_data is self
+    s_block_t *blocks;              //  newest first
+    size_t block_size;              //  least size of a new block
+    size_t used;                    //  bytes handed out since the last reset
+    size_t peak;                    //  most bytes handed out between two resets
+};
+
+static void *
+s_arena_alloc (void *data, size_t size)
+{
+    gc_wire_arena_t *self = (gc_wire_arena_t *) data;
+    size_t align = sizeof (max_align_t);
+    size = (size + align - 1) / align * align;
+    s_block_t *block = self->blocks;
+    if (!block || block->size - block->used < size) {
+        size_t want = size > self->block_size ? size : self->block_size;
+        block = (s_block_t *) malloc (sizeof (s_block_t) + want);
+        if (!block) {
+            return NULL;
+        }
+        block->size = want;
+        block->used = 0;
+        block->next = self->blocks;
+        self->blocks = block;
+    }
+    void *p = (char *) block->data + block->used;
+    block->used += size;
+    self->used += size;
+    return p;
+}
+
+static void
+s_arena_free (void *data, void *pointer)
+{
+    (void) data;
+    (void) pointer;
+}
+
+gc_wire_arena_t *
+gc_wire_arena_new (size_t block_size)
+{
+    gc_wire_arena_t *self = (gc_wire_arena_t *) calloc (1, sizeof (gc_wire_arena_t));
+    if (self) {
+        self->allocator.alloc = s_arena_alloc;
+        self->allocator.free = s_arena_free;
+        self->allocator.allocator_data = self;
+        self->block_size = block_size ? block_size : 64 * 1024;
+    }
+    return self;
+}
+
+static void
+s_free_blocks (s_block_t *block)
+{
+    while (block) {
+        s_block_t *next = block->next;
+        free (block);
+        block = next;
+    }
+}
+
+void
+gc_wire_arena_destroy (gc_wire_arena_t **self_p)
+{
+    assert (self_p);
+    gc_wire_arena_t *self = *self_p;
+    if (self) {
+        s_free_blocks (self->blocks);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+ProtobufCAllocator *
+gc_wire_arena_allocator (gc_wire_arena_t *self)
+{
+    assert (self);
+    return &self->allocator;
+}
+
+void
+gc_wire_arena_reset (gc_wire_arena_t *self)
+{
+    assert (self);
+    if (self->used > self->peak) {
+        self->peak = self->used;
+    }
+    self->used = 0;
+    if (!self->blocks) {
+        return;
+    }
+    if (!self->blocks->next) {
+        self->blocks->used = 0;
+        return;
+    }
+    //  Several blocks: the load outgrew the arena. Free them; the next allocation makes one
+    //  block big enough for the largest load seen, so the arena settles at a single block.
+    s_free_blocks (self->blocks);
+    self->blocks = NULL;
+    if (self->peak > self->block_size) {
+        self->block_size = self->peak;
+    }
+}
+
+size_t
+gc_wire_arena_used (const gc_wire_arena_t *self)
+{
+    assert (self);
+    return self->used;
 }

@@ -77,6 +77,39 @@ gc_publish_t *gc_wire_publish_unpack (const uint8_t *data, size_t size,
                                       ProtobufCAllocator *allocator, char *err, size_t errlen);
 void gc_wire_publish_free (gc_publish_t **self_p, ProtobufCAllocator *allocator);
 
+//  An arena for protobuf-c unpacking: allocations come from a few large blocks and are never
+//  freed one by one; gc_wire_arena_reset makes all of them reusable at once. Unpacking many
+//  small messages (a listener's batches, a group's requests) then costs no malloc or free per
+//  field. One thread uses an arena at a time. Messages unpacked with its allocator are valid until
+//  the next reset or destroy, and need no _free call (one does no harm: free is a no-op).
+typedef struct gc_wire_arena gc_wire_arena_t;
+
+//  An arena whose blocks hold at least block_size bytes (0: 64 KiB). Returns NULL if out of
+//  memory.
+gc_wire_arena_t *gc_wire_arena_new (size_t block_size);
+void gc_wire_arena_destroy (gc_wire_arena_t **self_p);
+
+//  The allocator to pass to protobuf-c or to the unpack functions here; borrowed, valid while
+//  the arena lives. Its alloc returns NULL when memory runs out (protobuf-c then fails the
+//  unpack cleanly).
+ProtobufCAllocator *gc_wire_arena_allocator (gc_wire_arena_t *self);
+
+//  Forgets every allocation. Memory is kept for reuse: after the first few resets an arena that
+//  serves similar loads allocates nothing.
+void gc_wire_arena_reset (gc_wire_arena_t *self);
+
+//  Bytes handed out since the last reset.
+size_t gc_wire_arena_used (const gc_wire_arena_t *self);
+
+//  As gc_wire_group_request_unpack, with every allocation from `allocator` (NULL: malloc).
+//  With an arena's allocator, drop the request by resetting the arena; otherwise free it with
+//  gc_wire_group_request_free_with and the same allocator.
+gc_group_request_t *gc_wire_group_request_unpack_with (const uint8_t *data, size_t size,
+                                                       ProtobufCAllocator *allocator,
+                                                       uint64_t *request_id, gc_status_t *status,
+                                                       char *err, size_t errlen);
+void gc_wire_group_request_free_with (gc_group_request_t **self_p, ProtobufCAllocator *allocator);
+
 //  Packs any message into a new frame of exactly its packed size. Returns the owned frame, or
 //  NULL if out of memory.
 zframe_t *gc_wire_pack (const ProtobufCMessage *message);

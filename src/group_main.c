@@ -28,12 +28,27 @@ typedef struct {
     bool verbose;              //  --verbose
 } s_options_t;
 
+//  A request's envelope, handed to the group as its cookie and back to the reply sink: the
+//  ROUTER routing id, and the frame between it and the payload when there was one (a REQ peer's
+//  empty delimiter). Envelopes are pooled: the reply sink puts each back on the free list, so
+//  a busy loop allocates none.
+typedef struct s_envelope {
+    struct s_envelope *next;     //  next free envelope
+    zmq_msg_t middle;            //  the frame between id and payload, if has_middle
+    bool has_middle;             //  a frame to send back between id and reply
+    size_t id_size;              //  bytes of id
+    uint8_t id[256];             //  routing id (ZeroMQ makes them at most 255 bytes)
+} s_envelope_t;
+
 //  The sockets the sinks write to.
 typedef struct {
     zsock_t *router;             //  requests and replies
+    void *router_handle;         //  its libzmq socket
     zsock_t *pub;                //  live batches
+    void *pub_handle;            //  its libzmq socket
     char topic[GC_MAX_NAME + 2]; //  "<name>/"
     size_t topic_len;            //  its length
+    s_envelope_t *free;          //  pooled envelopes
 } s_wiring_t;
 
 static void
@@ -257,51 +272,133 @@ s_open_store (const s_options_t *opts, char *err, size_t errlen)
     return gc_store_new_sqlite (path, opts->sync, err, errlen);
 }
 
+static s_envelope_t *
+s_envelope_take (s_wiring_t *wiring)
+{
+    s_envelope_t *envelope = wiring->free;
+    if (envelope) {
+        wiring->free = envelope->next;
+    }
+    else {
+        envelope = (s_envelope_t *) malloc (sizeof (s_envelope_t));
+    }
+    if (envelope) {
+        envelope->next = NULL;
+        envelope->has_middle = false;
+        envelope->id_size = 0;
+    }
+    return envelope;
+}
+
+static void
+s_envelope_put (s_wiring_t *wiring, s_envelope_t *envelope)
+{
+    if (envelope->has_middle) {
+        zmq_msg_close (&envelope->middle);
+        envelope->has_middle = false;
+    }
+    envelope->next = wiring->free;
+    wiring->free = envelope;
+}
+
+static void
+s_envelopes_destroy (s_wiring_t *wiring)
+{
+    while (wiring->free) {
+        s_envelope_t *next = wiring->free->next;
+        free (wiring->free);
+        wiring->free = next;
+    }
+}
+
 static void
 s_reply_sink (void *arg, void *cookie, zframe_t **reply_p)
 {
     s_wiring_t *wiring = (s_wiring_t *) arg;
-    zmsg_t *envelope = (zmsg_t *) cookie;
+    s_envelope_t *envelope = (s_envelope_t *) cookie;
     if (*reply_p) {
-        zmsg_append (envelope, reply_p);
-        //  ROUTER drops a reply to a peer that is gone or over its high-water mark; never blocks.
-        zmsg_send (&envelope, wiring->router);
+        //  ROUTER drops a reply to a peer that is gone or over its high-water mark; never
+        //  blocks. The reply frame's message moves to libzmq without a copy.
+        zmq_send (wiring->router_handle, envelope->id, envelope->id_size, ZMQ_SNDMORE);
+        if (envelope->has_middle) {
+            zmq_msg_send (&envelope->middle, wiring->router_handle, ZMQ_SNDMORE);
+            zmq_msg_init (&envelope->middle);
+        }
+        zframe_send (reply_p, wiring->router, 0);
     }
-    zmsg_destroy (&envelope);
+    s_envelope_put (wiring, envelope);
 }
 
 static void
 s_publish_sink (void *arg, zframe_t **frame_p)
 {
     s_wiring_t *wiring = (s_wiring_t *) arg;
-    zsock_send (wiring->pub, "bf", wiring->topic, wiring->topic_len, *frame_p);
-    zframe_destroy (frame_p);
+    //  The batch moves to libzmq without a copy (zsock_send's "f" would copy it).
+    zmq_send (wiring->pub_handle, wiring->topic, wiring->topic_len, ZMQ_SNDMORE);
+    zframe_send (frame_p, wiring->pub, 0);
 }
 
-//  Reads one request off the ROUTER and hands it to the group. The envelope is the routing id
-//  and an optional empty delimiter (REQ peers send one); the payload is the last frame.
-static void
-s_receive (gc_group_t *group, zsock_t *router)
+//  Reads one request off the ROUTER, if one is waiting, and hands it to the group: the routing
+//  id and an optional frame (REQ peers send an empty delimiter) make its envelope, the last
+//  frame is the payload. Returns 1 if a message was read, 0 if none was waiting.
+static int
+s_receive (gc_group_t *group, s_wiring_t *wiring)
 {
-    zmsg_t *msg = zmsg_recv (router);
-    if (!msg) {
-        return;
+    //  Straight from libzmq into messages on the stack: a request costs no czmq frame or list
+    //  allocation, and no ZMQ_EVENTS query (the caller stops at EAGAIN).
+    zmq_msg_t parts[3];
+    zmq_msg_init (&parts[0]);
+    if (zmq_msg_recv (&parts[0], wiring->router_handle, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (&parts[0]);
+        return 0;
     }
-    size_t frames = zmsg_size (msg);
-    zframe_t *payload = zmsg_pop (msg);   // routing id first; rebuilt below
-    zmsg_t *envelope = zmsg_new ();
-    zmsg_append (envelope, &payload);
-    if (frames == 3) {
-        zframe_t *delimiter = zmsg_pop (msg);
-        bool empty = zframe_size (delimiter) == 0;
-        zmsg_append (envelope, &delimiter);
-        if (!empty) {
-            frames = 0;   // two non-empty frames: not a request
+    size_t frames = 1;
+    bool more = zmq_msg_more (&parts[0]);
+    //  Bounded: a multipart message has finitely many frames, all already queued.
+    while (more) {
+        zmq_msg_t extra;
+        zmq_msg_t *part = frames < 3 ? &parts[frames] : &extra;
+        zmq_msg_init (part);
+        if (zmq_msg_recv (part, wiring->router_handle, 0) < 0) {
+            zmq_msg_close (part);
+            break;
+        }
+        more = zmq_msg_more (part);
+        frames++;
+        if (part == &extra) {
+            zmq_msg_close (&extra);
         }
     }
-    payload = zmsg_pop (msg);
-    if (frames == 2 || frames == 3) {
-        gc_group_request (group, zframe_data (payload), zframe_size (payload), envelope);
+    size_t kept = frames < 3 ? frames : 3;
+    s_envelope_t *envelope = s_envelope_take (wiring);
+    if (!envelope || zmq_msg_size (&parts[0]) > sizeof envelope->id) {
+        zsys_error ("cannot take a request to group '%s': %s", gc_group_name (group),
+                    envelope ? "routing id too long" : "out of memory");
+        if (envelope) {
+            s_envelope_put (wiring, envelope);
+        }
+        for (size_t i = 0; i < kept; i++) {
+            zmq_msg_close (&parts[i]);
+        }
+        return 1;
+    }
+    envelope->id_size = zmq_msg_size (&parts[0]);
+    memcpy (envelope->id, zmq_msg_data (&parts[0]), envelope->id_size);
+    zmq_msg_t *payload = NULL;
+    if (frames == 2) {
+        payload = &parts[1];
+    }
+    else if (frames == 3) {
+        //  The middle frame goes back with the reply, as a REQ peer expects.
+        bool empty = zmq_msg_size (&parts[1]) == 0;
+        zmq_msg_init (&envelope->middle);
+        zmq_msg_move (&envelope->middle, &parts[1]);
+        envelope->has_middle = true;
+        payload = empty ? &parts[2] : NULL;
+    }
+    if (payload) {
+        gc_group_request (group, (const uint8_t *) zmq_msg_data (payload), zmq_msg_size (payload),
+                          envelope);
     }
     else {
         //  Judge a malformed envelope as an undecodable request, so it gets the error reply.
@@ -309,8 +406,10 @@ s_receive (gc_group_t *group, zsock_t *router)
         zsys_warning ("BAD REQUEST to group '%s': %zu frames", gc_group_name (group), frames);
         gc_group_request (group, junk, sizeof junk, envelope);
     }
-    zframe_destroy (&payload);
-    zmsg_destroy (&msg);
+    for (size_t i = 0; i < kept; i++) {
+        zmq_msg_close (&parts[i]);
+    }
+    return 1;
 }
 
 int
@@ -348,6 +447,8 @@ main (int argc, char **argv)
         gc_store_destroy (&store);
         goto cleanup;
     }
+    wiring.router_handle = zsock_resolve (wiring.router);
+    wiring.pub_handle = zsock_resolve (wiring.pub);
     zsock_set_maxmsgsize (wiring.router, GC_MAX_FRAME);
     zsock_set_rcvhwm (wiring.router, 100000);
     zsock_set_sndhwm (wiring.router, 100000);
@@ -405,8 +506,7 @@ main (int argc, char **argv)
         zsock_t *which = (zsock_t *) zpoller_wait (poller, wait > 0 ? (int) wait : 0);
         if (which == wiring.router) {
             //  One turn: take everything already queued (bounded), commit it once.
-            for (int i = 0; i < 8192 && (zsock_events (wiring.router) & ZMQ_POLLIN); i++) {
-                s_receive (group, wiring.router);
+            for (int i = 0; i < 8192 && s_receive (group, &wiring); i++) {
             }
             gc_group_flush (group);
         }
@@ -428,5 +528,6 @@ cleanup:
     gc_group_destroy (&group);
     zsock_destroy (&wiring.pub);
     zsock_destroy (&wiring.router);
+    s_envelopes_destroy (&wiring);
     return status;
 }

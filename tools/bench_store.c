@@ -88,14 +88,21 @@ s_read (void *arg, const gc_store_entry_t *entry)
     reader->count++;
 }
 
+//  The size of a file in MB (0 if missing).
+static double
+s_file_mb (const char *path, const char *suffix)
+{
+    char file[4200];
+    snprintf (file, sizeof file, "%s%s", path, suffix);
+    struct stat st;
+    return stat (file, &st) == 0 ? (double) st.st_size / 1048576.0 : 0.0;
+}
+
 //  The size of the WAL file now, in MB (it must stay bounded while the store runs).
 static double
 s_wal_mb (const char *path)
 {
-    char wal[4200];
-    snprintf (wal, sizeof wal, "%s-wal", path);
-    struct stat st;
-    return stat (wal, &st) == 0 ? (double) st.st_size / 1048576.0 : 0.0;
+    return s_file_mb (path, "-wal");
 }
 
 static int
@@ -185,7 +192,8 @@ main (int argc, char **argv)
         rc = 1;
         goto cleanup;
     }
-    printf ("sqlite reopen with quick_check: %.0f ms\n", (s_now () - t0) * 1e3);
+    printf ("sqlite reopen with quick_check: %.0f ms (database %.0f MB)\n", (s_now () - t0) * 1e3,
+            s_file_mb (path, ""));
     uint64_t last = gc_store_last_seq (store);
     int64_t mid_ts = 1700000000000000LL + (int64_t) (last / 2);
     struct {

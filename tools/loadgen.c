@@ -1642,17 +1642,19 @@ s_print_summary (FILE *out, const s_opts_t *opts, const s_results_t *r)
                  s_commas (r->history_rate, b, sizeof b),
                  r->history.ordered ? "" : " (NOT IN ORDER)");
     }
+    //  A ratio to a full-speed ceiling means something only when groupcast ran at full speed.
+    const char *limited = opts->rate > 0 ? " (groupcast rate-limited)" : "";
     if (r->pubsub > 0) {
         fprintf (out, "  baseline      bare libzmq PUB/SUB delivered %s msgs/s to %d subscribers; "
-                      "groupcast delivered %.2fx\n",
+                      "groupcast delivered %.2fx%s\n",
                  s_commas (r->pubsub, a, sizeof a), opts->listeners,
-                 s_per_s (r->delivered, r->deliver_s) / r->pubsub);
+                 s_per_s (r->delivered, r->deliver_s) / r->pubsub, limited);
     }
     if (r->dealer > 0) {
         fprintf (out, "  baseline      bare libzmq DEALER/ROUTER %s req/s with %zu in flight x %d; "
-                      "groupcast acknowledged %.2fx\n",
+                      "groupcast acknowledged %.2fx%s\n",
                  s_commas (r->dealer, a, sizeof a), opts->window, opts->senders,
-                 s_per_s (r->acked, r->ack_s) / r->dealer);
+                 s_per_s (r->acked, r->ack_s) / r->dealer, limited);
     }
     fprintf (out, "  load average at start %.2f on %ld CPUs\n", r->loadavg,
              sysconf (_SC_NPROCESSORS_ONLN));
@@ -1786,8 +1788,8 @@ s_plot (const char *dir, const char *png, const s_results_t *r, bool listeners)
     s_gnuplot_quote (script, sizeof script, png);
     strcat (script, "'\nset datafile separator ','\nset logscale x\nset grid\n"
                     "set key top left\nset xlabel 'percentile'\nset ylabel 'latency (us)'\n"
-                    "set xtics ('50%' 2, '90%' 10, '99%' 100, '99.9%' 1000, '99.99%' 10000, "
-                    "'99.999%' 100000)\nset title 'groupcast latency by percentile'\n"
+                    "set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, "
+                    "'99.999%%' 100000)\nset title 'groupcast latency by percentile'\n"
                     "plot '");
     s_gnuplot_quote (script, sizeof script, data);
     strcat (script, "' every ::1 using 2:3 with lines lw 2 title 'send -> ack'");
