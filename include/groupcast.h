@@ -27,6 +27,14 @@ extern "C" {
 
 #define GROUPCAST_VERSION "0.1.0"
 
+//  Marks the library's public functions: libgroupcast.so is built with -fvisibility=hidden and
+//  exports these only (the wire codec and protobuf-c's generated code stay inside).
+#if defined(__GNUC__) || defined(__clang__)
+#    define GC_EXPORT __attribute__ ((visibility ("default")))
+#else
+#    define GC_EXPORT
+#endif
+
 //  Statuses: values below 100 are the wire's (proto/groupcast.proto, enum Status); 100 and up
 //  arise in the client only.
 typedef enum {
@@ -48,7 +56,17 @@ typedef enum {
 } gc_status_t;
 
 //  Default text of a status ("not a member", "timeout", ...). Never NULL.
-const char *gc_status_str (gc_status_t status);
+GC_EXPORT const char *gc_status_str (gc_status_t status);
+
+//  The version of the library the program runs with (GROUPCAST_VERSION is the one it was
+//  compiled against). Never NULL.
+GC_EXPORT const char *gc_version (void);
+
+//  True once the process got SIGINT or SIGTERM. The library catches both (through czmq) from the
+//  first socket it makes, unless the environment sets ZSYS_SIGHANDLER=false; a blocking call
+//  then returns early (gc_sub_recv with GC_TIMEOUT, a request with GC_TIMEOUT or GC_IO), so a
+//  loop checks this to end cleanly.
+GC_EXPORT bool gc_interrupted (void);
 
 //  Limits, the same on both sides of the wire.
 #define GC_MAX_TEXT       65536  //  bytes of one message's text
@@ -101,47 +119,48 @@ typedef struct gc_identity gc_identity_t;
 //  Loads the identity kept in `home`, creating the directory (mode 0700), a new UUID and token on
 //  first use. `home` NULL means the default: $GROUPCAST_HOME, else $XDG_STATE_HOME/groupcast,
 //  else ~/.local/state/groupcast. Returns NULL on failure with the reason in err.
-gc_identity_t *gc_identity_load (const char *home, char *err, size_t errlen);
+GC_EXPORT gc_identity_t *gc_identity_load (const char *home, char *err, size_t errlen);
 
 //  The default state directory as gc_identity_load resolves it (nothing is created). Returns an
 //  owned string, or NULL when no variable gives one (no HOME).
-char *gc_identity_default_home (void);
+GC_EXPORT char *gc_identity_default_home (void);
 
 //  An identity that lives only in memory: fresh UUID and token, no state directory.
-gc_identity_t *gc_identity_new_ephemeral (void);
+GC_EXPORT gc_identity_t *gc_identity_new_ephemeral (void);
 
-void gc_identity_destroy (gc_identity_t **self_p);
+GC_EXPORT void gc_identity_destroy (gc_identity_t **self_p);
 
 //  The user UUID (canonical lowercase text), borrowed.
-const char *gc_identity_id (const gc_identity_t *self);
+GC_EXPORT const char *gc_identity_id (const gc_identity_t *self);
 //  The secret token, GC_TOKEN_SIZE bytes, borrowed.
-const uint8_t *gc_identity_token (const gc_identity_t *self);
+GC_EXPORT const uint8_t *gc_identity_token (const gc_identity_t *self);
 //  The display name, "" if none; borrowed.
-const char *gc_identity_name (const gc_identity_t *self);
+GC_EXPORT const char *gc_identity_name (const gc_identity_t *self);
 //  The state directory, or NULL for an ephemeral identity; borrowed.
-const char *gc_identity_home (const gc_identity_t *self);
+GC_EXPORT const char *gc_identity_home (const gc_identity_t *self);
 
 //  Sets the display name (at most GC_MAX_NAME bytes, no control characters) and saves it.
 //  Returns 0, or -1 with the reason in err.
-int gc_identity_set_name (gc_identity_t *self, const char *name, char *err, size_t errlen);
+GC_EXPORT int gc_identity_set_name (gc_identity_t *self, const char *name, char *err,
+                                    size_t errlen);
 
 //  Remembers a joined group with its endpoints (replacing an earlier record of that name) and
 //  saves the list. Returns 0 or -1 with the reason in err.
-int gc_identity_remember (gc_identity_t *self, const char *group, const char *endpoint,
-                          const char *pub_endpoint, char *err, size_t errlen);
+GC_EXPORT int gc_identity_remember (gc_identity_t *self, const char *group, const char *endpoint,
+                                    const char *pub_endpoint, char *err, size_t errlen);
 //  Forgets a group. Returns 0 (also when it was not remembered) or -1 with the reason in err.
-int gc_identity_forget (gc_identity_t *self, const char *group, char *err, size_t errlen);
+GC_EXPORT int gc_identity_forget (gc_identity_t *self, const char *group, char *err, size_t errlen);
 //  The number of remembered groups, and the i-th of them (sorted by name); borrowed.
-size_t gc_identity_group_count (const gc_identity_t *self);
-const gc_group_info_t *gc_identity_group (const gc_identity_t *self, size_t index);
+GC_EXPORT size_t gc_identity_group_count (const gc_identity_t *self);
+GC_EXPORT const gc_group_info_t *gc_identity_group (const gc_identity_t *self, size_t index);
 //  The remembered group of that name, or NULL; borrowed.
-const gc_group_info_t *gc_identity_find (const gc_identity_t *self, const char *group);
+GC_EXPORT const gc_group_info_t *gc_identity_find (const gc_identity_t *self, const char *group);
 
 //  The last sequence number a listener printed for a group (0 if none), and setting it; used by
 //  `listen --resume`. Setting saves it. Returns 0 or -1 with the reason in err.
-uint64_t gc_identity_cursor (const gc_identity_t *self, const char *group);
-int gc_identity_set_cursor (gc_identity_t *self, const char *group, uint64_t seq, char *err,
-                            size_t errlen);
+GC_EXPORT uint64_t gc_identity_cursor (const gc_identity_t *self, const char *group);
+GC_EXPORT int gc_identity_set_cursor (gc_identity_t *self, const char *group, uint64_t seq,
+                                      char *err, size_t errlen);
 
 //  ---------------------------------------------------------------------------------------------
 //  gc_client: requests to the registry and to groups.
@@ -151,22 +170,28 @@ typedef struct gc_client gc_client_t;
 //  A client of the registry at `server` (e.g. "tcp://127.0.0.1:5555"; NULL means
 //  $GROUPCAST_SERVER, else tcp://127.0.0.1:5555), acting as `identity`, which is borrowed and
 //  must outlive the client. Sockets are created lazily. Returns NULL if out of memory.
-gc_client_t *gc_client_new (const char *server, gc_identity_t *identity);
-void gc_client_destroy (gc_client_t **self_p);
+GC_EXPORT gc_client_t *gc_client_new (const char *server, gc_identity_t *identity);
+GC_EXPORT void gc_client_destroy (gc_client_t **self_p);
 
 //  How long one request waits for its reply, in milliseconds (default 3000).
-void gc_client_set_timeout (gc_client_t *self, int timeout_ms);
+GC_EXPORT void gc_client_set_timeout (gc_client_t *self, int timeout_ms);
+
+//  How many times gc_client_send and gc_client_send_async attempt a message before it fails
+//  (default 3; a retry carries the same message id, so it is stored once).
+GC_EXPORT void gc_client_set_attempts (gc_client_t *self, int attempts);
 
 //  One line of detail about the last failure ("" after success); borrowed.
-const char *gc_client_error (const gc_client_t *self);
+GC_EXPORT const char *gc_client_error (const gc_client_t *self);
 
 //  Lists the registered groups, sorted by name. *list is borrowed until the next call.
-gc_status_t gc_client_groups (gc_client_t *self, const gc_group_info_t **list, size_t *count);
+GC_EXPORT gc_status_t gc_client_groups (gc_client_t *self, const gc_group_info_t **list,
+                                        size_t *count);
 
 //  Finds a group's endpoints: `spec` is NAME (asked of the registry, or the remembered endpoint
 //  when the registry is down) or NAME@ENDPOINT (the group's ROUTER endpoint, asked directly).
 //  *info is borrowed until the next call.
-gc_status_t gc_client_resolve (gc_client_t *self, const char *spec, const gc_group_info_t **info);
+GC_EXPORT gc_status_t gc_client_resolve (gc_client_t *self, const char *spec,
+                                         const gc_group_info_t **info);
 
 //  The result of join or send.
 typedef struct {
@@ -177,14 +202,14 @@ typedef struct {
 
 //  Joins a group (spec as for resolve) with the identity's display name, and remembers it in the
 //  identity. ack may be NULL.
-gc_status_t gc_client_join (gc_client_t *self, const char *spec, gc_ack_t *ack);
+GC_EXPORT gc_status_t gc_client_join (gc_client_t *self, const char *spec, gc_ack_t *ack);
 //  Leaves a group and forgets it.
-gc_status_t gc_client_leave (gc_client_t *self, const char *group, gc_ack_t *ack);
+GC_EXPORT gc_status_t gc_client_leave (gc_client_t *self, const char *group, gc_ack_t *ack);
 
 //  Sends one message and waits for its acknowledgement. The send carries a fresh client message
 //  id and is retried on timeout until the client's timeout runs out; a retry is stored once.
-gc_status_t gc_client_send (gc_client_t *self, const char *group, const char *text, size_t len,
-                            gc_ack_t *ack);
+GC_EXPORT gc_status_t gc_client_send (gc_client_t *self, const char *group, const char *text,
+                                      size_t len, gc_ack_t *ack);
 
 //  Sends without waiting: the message is queued with a fresh client message id; *tag (may be
 //  NULL) identifies it in the acknowledgement. At most `window` sends may be in flight (see
@@ -192,14 +217,14 @@ gc_status_t gc_client_send (gc_client_t *self, const char *group, const char *te
 //  the ack callback.
 typedef void (gc_ack_fn) (void *arg, uint64_t tag, gc_status_t status, const gc_ack_t *ack,
                           const char *error);
-void gc_client_set_ack_handler (gc_client_t *self, gc_ack_fn *fn, void *arg);
-void gc_client_set_window (gc_client_t *self, size_t window);
-gc_status_t gc_client_send_async (gc_client_t *self, const char *group, const char *text,
-                                  size_t len, uint64_t *tag);
+GC_EXPORT void gc_client_set_ack_handler (gc_client_t *self, gc_ack_fn *fn, void *arg);
+GC_EXPORT void gc_client_set_window (gc_client_t *self, size_t window);
+GC_EXPORT gc_status_t gc_client_send_async (gc_client_t *self, const char *group, const char *text,
+                                            size_t len, uint64_t *tag);
 //  Waits until every queued send is acknowledged or failed (retrying timed-out ones with the same
 //  message id), calling the ack handler for each. Returns GC_OK if all were acknowledged, else the
 //  first failure.
-gc_status_t gc_client_flush (gc_client_t *self);
+GC_EXPORT gc_status_t gc_client_flush (gc_client_t *self);
 
 //  A history query: zero fields are no filter. since_us is inclusive, until_us exclusive;
 //  after_seq and before_seq are exclusive; limit 0 means the server's default page.
@@ -216,12 +241,32 @@ typedef struct {
 //  *more if more entries match beyond the page (newer ones, or older ones with `newest`).
 //  *first_seq (may be NULL) gets the oldest sequence number the group still holds.
 typedef void (gc_entry_fn) (void *arg, const gc_entry_t *entry);
-gc_status_t gc_client_fetch (gc_client_t *self, const char *group, const gc_query_t *query,
-                             gc_entry_fn *fn, void *arg, bool *more, uint64_t *first_seq);
+GC_EXPORT gc_status_t gc_client_fetch (gc_client_t *self, const char *group,
+                                       const gc_query_t *query, gc_entry_fn *fn, void *arg,
+                                       bool *more, uint64_t *first_seq);
 
 //  Lists a group's members; *list is borrowed until the next call.
-gc_status_t gc_client_members (gc_client_t *self, const char *group, const gc_member_t **list,
-                               size_t *count);
+GC_EXPORT gc_status_t gc_client_members (gc_client_t *self, const char *group,
+                                         const gc_member_t **list, size_t *count);
+
+//  A group's figures, as the Stats request returns them. Counters start when the group's
+//  process starts.
+typedef struct {
+    uint64_t members;      //  members now
+    uint64_t first_seq;    //  oldest entry the history holds (0: none)
+    uint64_t last_seq;     //  newest sequence number given
+    uint64_t entries;      //  entries the history holds (messages and membership events)
+    uint64_t messages;     //  messages accepted since the group started
+    uint64_t bytes;        //  bytes of their text
+    double rate;           //  messages per second, over about the last ten seconds
+    uint64_t subscribers;  //  live subscriptions to the group's messages
+    int64_t started_us;    //  when the group started, by its clock (UTC microseconds)
+    int64_t uptime_ms;     //  how long it has been running
+} gc_stats_t;
+
+//  Asks a group (spec as for resolve) for its figures. Only members may ask: GC_NOT_MEMBER
+//  otherwise.
+GC_EXPORT gc_status_t gc_client_stats (gc_client_t *self, const char *group, gc_stats_t *stats);
 
 //  ---------------------------------------------------------------------------------------------
 //  gc_sub: live messages from groups, exactly once and in order.
@@ -232,39 +277,39 @@ typedef struct gc_sub gc_sub_t;
 //  missed. At most 10000 entries wait for the application; live entries beyond that are dropped
 //  and fetched again from history once it catches up. Test knob: $GROUPCAST_SUB_RCVHWM=N sets
 //  both that bound and the SUB socket's ZMQ_RCVHWM to N. Returns NULL if out of memory.
-gc_sub_t *gc_sub_new (gc_client_t *client);
-void gc_sub_destroy (gc_sub_t **self_p);
+GC_EXPORT gc_sub_t *gc_sub_new (gc_client_t *client);
+GC_EXPORT void gc_sub_destroy (gc_sub_t **self_p);
 
 //  Subscribes to a group (spec as for resolve), delivering entries after sequence number
 //  `after_seq` (history first, then live). after_seq UINT64_MAX means "from now on"; beyond
 //  the group's newest entry, it means the group was restarted without its history, and it is
 //  followed from its first entry (with a notice). Adding a group already subscribed keeps its
 //  place. Fails with GC_NOT_MEMBER when history is asked for and the identity is not a member.
-gc_status_t gc_sub_add (gc_sub_t *self, const char *spec, uint64_t after_seq);
+GC_EXPORT gc_status_t gc_sub_add (gc_sub_t *self, const char *spec, uint64_t after_seq);
 
 //  Waits up to timeout_ms (-1: forever; 0: only what is already there) for the next entry,
 //  fetching from history whatever the live stream missed and checking on silent groups (such a
 //  request may wait up to the client's timeout; an interrupt ends it). Returns GC_OK with *entry
 //  set (borrowed until the next call), GC_TIMEOUT when none came in time or on an interrupt, or
 //  another status when the subscription failed.
-gc_status_t gc_sub_recv (gc_sub_t *self, int timeout_ms, const gc_entry_t **entry);
+GC_EXPORT gc_status_t gc_sub_recv (gc_sub_t *self, int timeout_ms, const gc_entry_t **entry);
 
 //  A file descriptor that becomes readable when gc_sub_recv may have an entry (for poll(2) in the
 //  caller's own loop); it is level-agnostic, so call gc_sub_recv with timeout 0 until GC_TIMEOUT.
-int gc_sub_fd (gc_sub_t *self);
+GC_EXPORT int gc_sub_fd (gc_sub_t *self);
 
 //  The last failure's detail; borrowed.
-const char *gc_sub_error (const gc_sub_t *self);
+GC_EXPORT const char *gc_sub_error (const gc_sub_t *self);
 
 //  Receives notices about the stream's health, one line each (a group went silent, came back,
 //  was restarted without its history; live entries missed and fetched from history; history
 //  that could not be replayed): fn (arg, group, text). Without a handler they are dropped.
 typedef void (gc_notice_fn) (void *arg, const char *group, const char *text);
-void gc_sub_set_notice_handler (gc_sub_t *self, gc_notice_fn *fn, void *arg);
+GC_EXPORT void gc_sub_set_notice_handler (gc_sub_t *self, gc_notice_fn *fn, void *arg);
 
 //  The last sequence number gc_sub_recv returned for a group (0 if none or not subscribed): what
 //  a later run may resume after.
-uint64_t gc_sub_last_seq (gc_sub_t *self, const char *group);
+GC_EXPORT uint64_t gc_sub_last_seq (gc_sub_t *self, const char *group);
 
 #ifdef __cplusplus
 }

@@ -567,7 +567,7 @@ gc_client_send (gc_client_t *self, const char *group, const char *text, size_t l
         return status;
     }
     uint8_t msg_id[GC_MSG_ID_SIZE];
-    if (gc_wire_random (msg_id, sizeof msg_id) != 0) {
+    if (gc_wire_new_msg_id (msg_id) != 0) {
         return gc_client_fail (self, GC_IO, "cannot make a message id: no randomness");
     }
     for (int attempt = 0; attempt < self->attempts; attempt++) {
@@ -793,7 +793,7 @@ gc_client_send_async (gc_client_t *self, const char *group, const char *text, si
     }
     s_inflight_t *inflight = (s_inflight_t *) calloc (1, sizeof (s_inflight_t));
     uint8_t *copy = (uint8_t *) malloc (len);
-    if (!inflight || !copy || gc_wire_random (inflight->msg_id, GC_MSG_ID_SIZE) != 0) {
+    if (!inflight || !copy || gc_wire_new_msg_id (inflight->msg_id) != 0) {
         free (inflight);
         free (copy);
         return gc_client_fail (self, GC_IO, "out of memory");

@@ -75,9 +75,6 @@ gc_status_t gc_client_fill_entry (gc_client_t *self, const char *group,
 //  interrupted.
 int gc_client_wait_fd (gc_client_t *self, int fd, int timeout_ms);
 
-//  How many times a send is attempted before it fails (default 3).
-void gc_client_set_attempts (gc_client_t *self, int attempts);
-
 gc_identity_t *gc_client_identity (gc_client_t *self);
 
 #endif

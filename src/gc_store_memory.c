@@ -38,7 +38,8 @@ typedef struct {
     const char *name;                    //  display name, in data
     const uint8_t *text;                 //  text, in data after the name (NULL when empty)
     gc_entry_kind_t kind;                //  message, join or leave
-    bool has_msg_id;                     //  msg_id is set (and indexed)
+    bool has_msg_id;                     //  msg_id is set
+    bool indexed;                        //  msg_ids points at this entry (its id's first use)
     char sender[GC_UUID_STR_LEN + 1];    //  sender, zero-padded (hashed and compared whole)
     uint8_t msg_id[GC_MSG_ID_SIZE];      //  client message id
     char data[];                         //  name, NUL, text, NUL
@@ -346,15 +347,11 @@ s_append (void *impl, const gc_store_entry_t *entries, size_t count, char *err, 
             }
         }
     }
-    //  Index message ids; a duplicate (stored before, or twice in this batch) undoes the batch.
+    //  Index message ids. An id already indexed keeps pointing at its first entry: a lookup
+    //  finds the original, as the SQLite backend's ORDER BY seq does.
     for (; indexed < count; indexed++) {
         mem_entry_t *entry = self->items[self->tail + indexed];
-        if (entry->has_msg_id && zhashx_insert (self->msg_ids, entry, entry) != 0) {
-            s_set_err (err, errlen,
-                       "cannot append entry %" PRIu64 ": duplicate msg_id from sender '%s'",
-                       entry->seq, entry->sender);
-            goto cleanup;
-        }
+        entry->indexed = entry->has_msg_id && zhashx_insert (self->msg_ids, entry, entry) == 0;
     }
     //  Commit: nothing below can fail.
     for (size_t i = 0, j = 0; i < count; i++) {
@@ -376,7 +373,7 @@ s_append (void *impl, const gc_store_entry_t *entries, size_t count, char *err, 
 cleanup:
     for (size_t i = 0; i < indexed; i++) {
         mem_entry_t *entry = self->items[self->tail + i];
-        if (entry->has_msg_id) {
+        if (entry->indexed) {
             zhashx_delete (self->msg_ids, entry);
         }
     }
@@ -533,7 +530,7 @@ s_prune (void *impl, uint64_t keep_from_seq, int64_t keep_from_us, char *err, si
         cut = self->tail - 1;   //  never the newest entry: it carries last_seq
     }
     for (size_t i = self->head; i < cut; i++) {
-        if (self->items[i]->has_msg_id) {
+        if (self->items[i]->indexed) {
             zhashx_delete (self->msg_ids, self->items[i]);
         }
         free (self->items[i]);

@@ -79,7 +79,7 @@ static const char s_schema_sql[] =
     "CREATE TABLE entries (seq INTEGER PRIMARY KEY, ts_us INTEGER NOT NULL, kind INTEGER,"
     " sender TEXT, name TEXT, text BLOB, msg_id BLOB);"
     "CREATE INDEX entries_ts ON entries (ts_us);"
-    "CREATE UNIQUE INDEX entries_msg_id ON entries (sender, msg_id) WHERE msg_id IS NOT NULL;"
+    "CREATE INDEX entries_msg_id ON entries (sender, msg_id) WHERE msg_id IS NOT NULL;"
     "CREATE TABLE members (id TEXT PRIMARY KEY, name TEXT, joined_us INTEGER,"
     " token_digest BLOB);"
     "INSERT INTO meta (key, value) VALUES ('store.schema_version', '" S_STR (GC_STORE_SCHEMA) "'),"
@@ -156,7 +156,7 @@ static const s_stmt_def_t s_stmt_defs[] = {
     { offsetof (sql_store_t, set_last),
       "UPDATE meta SET value = ?1 WHERE key = 'store.last_seq'" },
     { offsetof (sql_store_t, find_msg_id),
-      "SELECT seq, ts_us FROM entries WHERE sender = ?1 AND msg_id = ?2" },
+      "SELECT seq, ts_us FROM entries WHERE sender = ?1 AND msg_id = ?2 ORDER BY seq LIMIT 1" },
     { offsetof (sql_store_t, seq_at_ts),
       "SELECT seq FROM entries WHERE ts_us >= ?1 ORDER BY ts_us, seq LIMIT 1" },
     { offsetof (sql_store_t, page),

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 #include <uuid/uuid.h>
 
 const char *
@@ -287,6 +288,7 @@ gc_wire_group_request_unpack_with (const uint8_t *data, size_t size,
     case GROUPCAST__V1__GROUP_REQUEST__BODY_LEAVE:
     case GROUPCAST__V1__GROUP_REQUEST__BODY_MEMBERS:
     case GROUPCAST__V1__GROUP_REQUEST__BODY_INFO:
+    case GROUPCAST__V1__GROUP_REQUEST__BODY_STATS:
         break;
     default:
         code = GC_UNKNOWN_REQUEST;
@@ -479,6 +481,19 @@ gc_wire_new_uuid (char *buf)
     uuid_t uuid;
     uuid_generate_random (uuid);
     uuid_unparse_lower (uuid, buf);
+}
+
+int
+gc_wire_new_msg_id (uint8_t *id)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_REALTIME, &now);
+    uint64_t us = (uint64_t) now.tv_sec * 1000000u + (uint64_t) now.tv_nsec / 1000u;
+    for (int i = 7; i >= 0; i--) {
+        id[i] = (uint8_t) (us & 0xff);
+        us >>= 8;
+    }
+    return gc_wire_random (id + 8, GC_MSG_ID_SIZE - 8);
 }
 
 int

@@ -121,6 +121,11 @@ size_t gc_wire_topic (const char *group, char *buf);
 //  A fresh random UUID in canonical lowercase text (buf of GC_UUID_STR_LEN + 1).
 void gc_wire_new_uuid (char *buf);
 
+//  A fresh client message id (GC_MSG_ID_SIZE bytes): 8 bytes of the wall clock in microseconds,
+//  big-endian, then 8 random bytes. Time-ordered ids append at the end of the store's index
+//  instead of landing at random places in it (10x faster SQLite appends). Returns 0 or -1.
+int gc_wire_new_msg_id (uint8_t *id);
+
 //  Fills buf with `size` cryptographically random bytes. Returns 0 or -1.
 int gc_wire_random (uint8_t *buf, size_t size);
 
