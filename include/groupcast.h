@@ -6,13 +6,17 @@
     gc_identity_t   who you are: a user UUID, a secret token bound to it when you join a
                     group, a display name and the groups you joined, kept in a state directory.
     gc_client_t     requests with timeouts: list groups, join, leave, send (blocking or with
-                    several in flight), fetch history, members.
-    gc_sub_t        a live subscription to one or more groups' PUB sockets.
+                    several in flight), fetch history, members, stats.
+    gc_sub_t        a live subscription to one or more groups' PUB sockets, with gap repair
+                    and de-duplication; read it with gc_sub_recv, or poll gc_sub_fd in your loop.
 
     Ownership follows czmq's CLASS rules: `_new` returns an owned object or NULL, `_destroy (&p)`
     accepts NULL, frees and nulls the pointer. `const char *` results are borrowed and stay valid
     until the next call on the same object. Failing calls return a gc_status_t other than GC_OK;
-    gc_client_error () then gives a one-line detail.
+    gc_client_error () then gives a one-line detail. Each object belongs to one thread.
+
+    Build: cc prog.c $(pkg-config --cflags --libs groupcast). A whole bot in about 50 lines:
+    examples/echo_bot.c.
 */
 #ifndef GROUPCAST_H_INCLUDED
 #define GROUPCAST_H_INCLUDED

@@ -7,7 +7,10 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
+
+#include <editline/readline.h>
 
 #include "groupcast.h"
 #include "gc_client_impl.h"
@@ -33,6 +36,7 @@ typedef struct {
     bool resume;                //  --resume
     bool help;                  //  --help
     bool version;               //  --version
+    bool color;                 //  colour the text output (a terminal, and no NO_COLOR)
     const char *args[GC_CLI_MAX_ARGS];  //  positional arguments, command first
     int nargs;                  //  how many
     gc_identity_t *identity;    //  loaded by s_setup
@@ -49,8 +53,11 @@ static const char *s_usage_text =
     "  send GROUP [TEXT...]        send TEXT, or one message per line of standard input\n"
     "  history GROUP [FILTERS]     print history (the whole of it, page by page, by default)\n"
     "  members GROUP               list a group's members\n"
+    "  stats [GROUP]               a group's figures (members only; all joined groups by\n"
+    "                              default) and the registry's group count\n"
     "  listen [GROUP...]           print live messages (all joined groups by default)\n"
-    "  shell                       interactive chat (the default command)\n"
+    "  shell                       interactive chat (the default command): line editing,\n"
+    "                              history, Tab completes commands and group names\n"
     "  whoami                      print your user id, display name and state directory\n"
     "\n"
     "options (before or after the command; -- ends options):\n"
@@ -71,7 +78,11 @@ static const char *s_usage_text =
     "  groupcast send ops 'deploy done'\n"
     "  groupcast history ops --since 1h --json\n"
     "  groupcast listen ops\n"
-    "  groupcast join ops@tcp://10.0.0.5:5601\n";
+    "  groupcast stats ops --json\n"
+    "  groupcast join ops@tcp://10.0.0.5:5601\n"
+    "\n"
+    "Text output is coloured on a terminal unless NO_COLOR is set. Exit status: 0 ok,\n"
+    "1 failure, 2 usage error.\n";
 
 //  --------------------------------------------------------------------------------------------
 //  Output
@@ -187,8 +198,22 @@ s_print_entry (s_cli_t *cli, const gc_entry_t *entry)
         else {
             snprintf (who, sizeof who, "%.8s", entry->sender);
         }
+        //  Colours: the group bold, sequence and time dim, each sender in a colour of its own
+        //  (from its UUID), membership events dim.
+        const char *bold = cli->color ? "\033[1m" : "";
+        const char *dim = cli->color ? "\033[2m" : "";
+        const char *reset = cli->color ? "\033[0m" : "";
+        char person[16] = "";
+        if (cli->color) {
+            unsigned hash = 0;
+            for (const char *p = entry->sender; *p; p++) {
+                hash = hash * 31 + (unsigned char) *p;
+            }
+            snprintf (person, sizeof person, "\033[1;%um", 31 + hash % 6);
+        }
         if (entry->kind == GC_ENTRY_MESSAGE) {
-            fprintf (out, "%s #%" PRIu64 " %s %s: ", entry->group, entry->seq, when, who);
+            fprintf (out, "%s%s%s %s#%" PRIu64 " %s%s %s%s%s: ", bold, entry->group, reset, dim,
+                     entry->seq, when, reset, person, who, reset);
             //  Control characters would let a sender rewrite the reader's terminal.
             for (size_t i = 0; i < entry->text_len; i++) {
                 unsigned char c = (unsigned char) entry->text[i];
@@ -197,8 +222,9 @@ s_print_entry (s_cli_t *cli, const gc_entry_t *entry)
             fputc ('\n', out);
         }
         else {
-            fprintf (out, "%s #%" PRIu64 " %s * %s %s\n", entry->group, entry->seq, when, who,
-                     entry->kind == GC_ENTRY_JOIN ? "joined" : "left");
+            fprintf (out, "%s%s%s %s#%" PRIu64 " %s * %s %s%s\n", bold, entry->group, reset, dim,
+                     entry->seq, when, who, entry->kind == GC_ENTRY_JOIN ? "joined" : "left",
+                     reset);
         }
     }
     fflush (out);
@@ -862,6 +888,151 @@ s_cmd_members (s_cli_t *cli)
     return 0;
 }
 
+//  "3d 4h 5m", "2h 3m 4s", "5m 6s", "7s".
+static void
+s_format_duration (int64_t ms, char *buf, size_t size)
+{
+    int64_t secs = ms > 0 ? ms / 1000 : 0;
+    int64_t d = secs / 86400, h = secs / 3600 % 24, m = secs / 60 % 60, sec = secs % 60;
+    if (d) {
+        snprintf (buf, size, "%" PRId64 "d %" PRId64 "h %" PRId64 "m", d, h, m);
+    }
+    else if (h) {
+        snprintf (buf, size, "%" PRId64 "h %" PRId64 "m %" PRId64 "s", h, m, sec);
+    }
+    else if (m) {
+        snprintf (buf, size, "%" PRId64 "m %" PRId64 "s", m, sec);
+    }
+    else {
+        snprintf (buf, size, "%" PRId64 "s", sec);
+    }
+}
+
+//  "512 B", "4.2 KiB", "3.0 MiB", ...
+static void
+s_format_bytes (uint64_t bytes, char *buf, size_t size)
+{
+    static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double value = (double) bytes;
+    size_t unit = 0;
+    while (value >= 1024 && unit < 4) {
+        value /= 1024;
+        unit++;
+    }
+    if (unit == 0) {
+        snprintf (buf, size, "%" PRIu64 " B", bytes);
+    }
+    else {
+        snprintf (buf, size, "%.1f %s", value, units[unit]);
+    }
+}
+
+//  Prints one group's figures; registry_groups < 0 when the registry did not answer.
+static void
+s_print_stats (s_cli_t *cli, const char *group, const gc_stats_t *stats,
+               int64_t registry_groups)
+{
+    FILE *out = cli->out;
+    if (cli->json) {
+        s_json_key (out, "group", group, true);
+        fprintf (out,
+                 ",\"members\":%" PRIu64 ",\"messages\":%" PRIu64 ",\"bytes\":%" PRIu64
+                 ",\"rate\":%.3f,\"subscribers\":%" PRIu64 ",\"uptime_s\":%" PRId64
+                 ",\"started_us\":%" PRId64 ",\"entries\":%" PRIu64 ",\"first_seq\":%" PRIu64
+                 ",\"last_seq\":%" PRIu64,
+                 stats->members, stats->messages, stats->bytes, stats->rate, stats->subscribers,
+                 stats->uptime_ms / 1000, stats->started_us, stats->entries, stats->first_seq,
+                 stats->last_seq);
+        if (registry_groups >= 0) {
+            fprintf (out, ",\"registry_groups\":%" PRId64, registry_groups);
+        }
+        fputs ("}\n", out);
+        return;
+    }
+    char uptime[64], size[32], started[GC_TIME_LOCAL_SIZE];
+    s_format_duration (stats->uptime_ms, uptime, sizeof uptime);
+    s_format_bytes (stats->bytes, size, sizeof size);
+    gc_time_format_local (stats->started_us, gc_time_now_us (), started);
+    const char *bold = cli->color ? "\033[1m" : "";
+    const char *reset = cli->color ? "\033[0m" : "";
+    fprintf (out, "%s%s%s\n", bold, group, reset);
+    fprintf (out, "  members      %" PRIu64 "\n", stats->members);
+    fprintf (out, "  subscribers  %" PRIu64 "\n", stats->subscribers);
+    fprintf (out, "  messages     %" PRIu64 " since start, %.1f per second now\n",
+             stats->messages, stats->rate);
+    if (stats->bytes < 1024) {
+        fprintf (out, "  bytes        %s since start\n", size);
+    }
+    else {
+        fprintf (out, "  bytes        %" PRIu64 " (%s) since start\n", stats->bytes, size);
+    }
+    if (stats->entries) {
+        fprintf (out, "  history      %" PRIu64 " entr%s, #%" PRIu64 " to #%" PRIu64 "\n",
+                 stats->entries, stats->entries == 1 ? "y" : "ies", stats->first_seq,
+                 stats->last_seq);
+    }
+    else {
+        fprintf (out, "  history      empty\n");
+    }
+    fprintf (out, "  uptime       %s (started %s)\n", uptime, started);
+}
+
+static int
+s_cmd_stats (s_cli_t *cli)
+{
+    if (cli->nargs > 2) {
+        return s_usage_error (cli, "stats takes at most one GROUP");
+    }
+    //  The registry's count first: a group's stats request may re-resolve through it.
+    const gc_group_info_t *list = NULL;
+    size_t count = 0;
+    int64_t registry_groups = -1;
+    char registry_error[1024] = "";
+    gc_status_t status = gc_client_groups (cli->client, &list, &count);
+    if (status == GC_OK) {
+        registry_groups = (int64_t) count;
+    }
+    else {
+        const char *detail = gc_client_error (cli->client);
+        snprintf (registry_error, sizeof registry_error, "%s",
+                  detail[0] ? detail : gc_status_str (status));
+    }
+    const char *groups[256];
+    int ngroups = 0;
+    if (cli->nargs == 2) {
+        groups[ngroups++] = cli->args[1];
+    }
+    else {
+        size_t joined = gc_identity_group_count (cli->identity);
+        for (size_t i = 0; i < joined && ngroups < 256; i++) {
+            groups[ngroups++] = gc_identity_group (cli->identity, i)->name;
+        }
+    }
+    int rc = 0;
+    for (int i = 0; i < ngroups; i++) {
+        gc_stats_t stats;
+        status = gc_client_stats (cli->client, groups[i], &stats);
+        if (status != GC_OK) {
+            rc = s_client_fail (cli, status);
+            continue;
+        }
+        char name[GC_MAX_NAME + 1];
+        snprintf (name, sizeof name, "%.*s", (int) strcspn (groups[i], "@"), groups[i]);
+        s_print_stats (cli, name, &stats, registry_groups);
+    }
+    if (registry_groups < 0) {
+        rc = s_fail (cli, "%s", registry_error);
+    }
+    else if (cli->json && ngroups == 0) {
+        fprintf (cli->out, "{\"registry_groups\":%" PRId64 "}\n", registry_groups);
+    }
+    else if (!cli->json) {
+        fprintf (cli->out, "registry %s: %" PRId64 " group%s\n", cli->client->server,
+                 registry_groups, registry_groups == 1 ? "" : "s");
+    }
+    return rc;
+}
+
 static void
 s_on_notice (void *arg, const char *group, const char *text)
 {
@@ -1026,7 +1197,13 @@ static const char *s_shell_help =
     "  /list                 registered groups        /join GROUP    join and switch to it\n"
     "  /leave [GROUP]        leave a group            /switch GROUP  send to GROUP from now\n"
     "  /history [N]          the last N messages      /members       who is in the group\n"
-    "  /help                 this text                /quit          leave the shell\n";
+    "  /stats [GROUP]        the group's figures      /help          this text\n"
+    "  /quit                 leave the shell (or Ctrl-D)\n"
+    "On a terminal, Tab completes commands and group names; Up and Down walk the history.\n";
+
+//  The shell's commands, for /help and completion.
+static const char *s_shell_commands[] = {"/list",    "/join",    "/leave", "/switch", "/history",
+                                         "/members", "/stats",   "/help",  "/quit",   NULL};
 
 //  Runs one shell command line (without the leading '/'). Returns false to quit.
 static bool
@@ -1063,8 +1240,13 @@ s_shell_command (s_cli_t *cli, gc_sub_t *sub, char *line, char *current, size_t 
     else if (streq (cmd, "leave")) {
         cli->args[1] = arg ? arg : current;
         cli->nargs = 2;
-        if (cli->args[1][0] && s_cmd_join_leave (cli, false) == 0 && streq (cli->args[1], current)) {
-            current[0] = '\0';
+        if (cli->args[1][0] && s_cmd_join_leave (cli, false) == 0
+            && streq (cli->args[1], current)) {
+            //  Talk in another joined group, if any is left.
+            const gc_group_info_t *next = gc_identity_group_count (cli->identity)
+                                              ? gc_identity_group (cli->identity, 0)
+                                              : NULL;
+            snprintf (current, current_size, "%s", next ? next->name : "");
         }
     }
     else if (streq (cmd, "switch") && arg) {
@@ -1074,6 +1256,11 @@ s_shell_command (s_cli_t *cli, gc_sub_t *sub, char *line, char *current, size_t 
         else {
             snprintf (current, current_size, "%s", arg);
         }
+    }
+    else if (streq (cmd, "stats")) {
+        cli->args[1] = arg ? arg : current;
+        cli->nargs = cli->args[1][0] ? 2 : 1;
+        s_cmd_stats (cli);
     }
     else if (streq (cmd, "history") || streq (cmd, "members")) {
         if (!current[0]) {
@@ -1096,6 +1283,294 @@ s_shell_command (s_cli_t *cli, gc_sub_t *sub, char *line, char *current, size_t 
         s_fail (cli, "unknown command '/%s': /help lists them", cmd);
     }
     return true;
+}
+
+//  Handles one line typed in the shell (NUL-terminated, len bytes, changed in place): a /command
+//  or a message to the current group. Returns false to quit.
+static bool
+s_shell_line (s_cli_t *cli, gc_sub_t *sub, char *line, size_t len, char *current,
+              size_t current_size)
+{
+    if (len == 0) {
+        return true;
+    }
+    if (line[0] == '/') {
+        return s_shell_command (cli, sub, line + 1, current, current_size);
+    }
+    if (!current[0]) {
+        s_fail (cli, "no current group: /join GROUP first");
+        return true;
+    }
+    gc_ack_t ack;
+    gc_status_t status = gc_client_send (cli->client, current, line, len, &ack);
+    if (status != GC_OK) {
+        s_client_fail (cli, status);
+    }
+    return true;
+}
+
+//  The shell on a terminal: libedit's readline interface in callback mode, so that one poll
+//  loop watches the keyboard and the subscription, and live messages are printed above the
+//  line being typed without breaking it.
+typedef struct {
+    s_cli_t *cli;                        //  borrowed
+    gc_sub_t *sub;                       //  borrowed
+    char *current;                       //  the current group (the caller's buffer)
+    size_t current_size;                 //  its size
+    bool running;                        //  false after /quit or Ctrl-D
+    char prompt[GC_MAX_NAME + 4];        //  "<group>> "
+    char **names;                        //  the registry's group names, owned
+    size_t name_count;                   //  how many
+    int64_t names_at;                    //  when they were fetched (monotonic ms), 0: never
+    size_t complete_index;               //  the completion generator's position
+    char candidates[512][GC_MAX_NAME + 1];  //  group names the generator offers
+    size_t candidate_count;              //  how many
+} s_tty_t;
+
+//  libedit's callbacks take no argument: they reach the running shell through this pointer,
+//  which s_shell_tty sets for its duration only.
+static s_tty_t *s_tty = NULL;
+
+static void
+s_tty_set_prompt (s_tty_t *tty)
+{
+    snprintf (tty->prompt, sizeof tty->prompt, "%s> ", tty->current);
+    rl_set_prompt (tty->prompt);
+}
+
+//  Called by libedit with each line entered (owned), or NULL at Ctrl-D on an empty line.
+static void
+s_tty_on_line (char *line)
+{
+    s_tty_t *tty = s_tty;
+    if (!line) {
+        fputc ('\n', tty->cli->out);
+        tty->running = false;
+        return;
+    }
+    if (*line) {
+        add_history (line);
+    }
+    tty->running = s_shell_line (tty->cli, tty->sub, line, strlen (line), tty->current,
+                                 tty->current_size);
+    fflush (tty->cli->out);
+    free (line);
+    if (tty->running) {
+        //  libedit leaves callback mode once it hands over a line: enter it again, which also
+        //  clears the line and shows the prompt (for the group now current).
+        s_tty_set_prompt (tty);
+        rl_callback_handler_install (tty->prompt, s_tty_on_line);
+    }
+}
+
+//  Clears the line being typed (the prompt and the input on the cursor's row) before printing.
+static void
+s_tty_clear (s_tty_t *tty)
+{
+    fputs ("\r\033[K", tty->cli->out);
+}
+
+static void
+s_tty_on_notice (void *arg, const char *group, const char *text)
+{
+    s_tty_t *tty = (s_tty_t *) arg;
+    s_tty_clear (tty);
+    fflush (tty->cli->out);
+    s_on_notice (tty->cli, group, text);
+    rl_forced_update_display ();
+}
+
+//  Prints whatever live entries are waiting above the input line, then redraws it.
+static void
+s_tty_print_entries (s_tty_t *tty)
+{
+    const gc_entry_t *entry = NULL;
+    bool printed = false;
+    while (gc_sub_recv (tty->sub, 0, &entry) == GC_OK) {
+        if (!printed) {
+            s_tty_clear (tty);
+            printed = true;
+        }
+        s_print_entry (tty->cli, entry);
+    }
+    if (printed) {
+        rl_forced_update_display ();
+    }
+}
+
+static void
+s_tty_names_free (s_tty_t *tty)
+{
+    for (size_t i = 0; i < tty->name_count; i++) {
+        free (tty->names[i]);
+    }
+    free (tty->names);
+    tty->names = NULL;
+    tty->name_count = 0;
+}
+
+//  Gathers the group names completion offers: the joined groups, and the registry's list
+//  (fetched again when older than ten seconds, waiting at most a second for it).
+static void
+s_tty_gather_names (s_tty_t *tty)
+{
+    s_cli_t *cli = tty->cli;
+    int64_t now = zclock_mono ();
+    if (!tty->names_at || now - tty->names_at > 10000) {
+        const gc_group_info_t *list = NULL;
+        size_t count = 0;
+        gc_client_set_timeout (cli->client, cli->timeout_ms < 1000 ? cli->timeout_ms : 1000);
+        if (gc_client_groups (cli->client, &list, &count) == GC_OK) {
+            s_tty_names_free (tty);
+            tty->names = (char **) calloc (count ? count : 1, sizeof (char *));
+            for (size_t i = 0; tty->names && i < count; i++) {
+                tty->names[i] = strdup (list[i].name);
+                tty->name_count += tty->names[i] != NULL;
+            }
+        }
+        gc_client_set_timeout (cli->client, cli->timeout_ms);
+        tty->names_at = now;
+    }
+    tty->candidate_count = 0;
+    size_t joined = gc_identity_group_count (cli->identity);
+    size_t total = joined + tty->name_count;
+    for (size_t i = 0; i < total && tty->candidate_count < 512; i++) {
+        const char *name = i < joined ? gc_identity_group (cli->identity, i)->name
+                                      : tty->names[i - joined];
+        bool seen = false;
+        for (size_t k = 0; k < tty->candidate_count && !seen; k++) {
+            seen = streq (tty->candidates[k], name);
+        }
+        if (!seen) {
+            snprintf (tty->candidates[tty->candidate_count++], GC_MAX_NAME + 1, "%s", name);
+        }
+    }
+}
+
+//  libedit's generators: called with state 0 first, then again until they return NULL; each
+//  match is an owned string.
+static char *
+s_tty_complete_command (const char *text, int state)
+{
+    if (state == 0) {
+        s_tty->complete_index = 0;
+    }
+    while (s_shell_commands[s_tty->complete_index]) {
+        const char *command = s_shell_commands[s_tty->complete_index++];
+        if (strncmp (command, text, strlen (text)) == 0) {
+            return strdup (command);
+        }
+    }
+    return NULL;
+}
+
+static char *
+s_tty_complete_group (const char *text, int state)
+{
+    if (state == 0) {
+        s_tty->complete_index = 0;
+        s_tty_gather_names (s_tty);
+    }
+    while (s_tty->complete_index < s_tty->candidate_count) {
+        const char *name = s_tty->candidates[s_tty->complete_index++];
+        if (strncmp (name, text, strlen (text)) == 0) {
+            return strdup (name);
+        }
+    }
+    return NULL;
+}
+
+//  Completes a /command at the start of the line, and a group name as the first argument of
+//  the commands that take one. Nothing else (no file names).
+static char **
+s_tty_complete (const char *text, int start, int end)
+{
+    (void) end;
+    rl_attempted_completion_over = 1;
+    if (start == 0 && text[0] == '/') {
+        return rl_completion_matches (text, s_tty_complete_command);
+    }
+    const char *buffer = rl_line_buffer;
+    if (start == 0 || buffer[0] != '/') {
+        return NULL;
+    }
+    size_t command_len = strcspn (buffer + 1, " \t");
+    size_t arg_at = 1 + command_len + strspn (buffer + 1 + command_len, " \t");
+    static const char *takes_group[] = {"join", "leave", "switch", "stats", NULL};
+    for (int i = 0; takes_group[i]; i++) {
+        if (strlen (takes_group[i]) == command_len
+            && strncmp (buffer + 1, takes_group[i], command_len) == 0
+            && arg_at == (size_t) start) {
+            return rl_completion_matches (text, s_tty_complete_group);
+        }
+    }
+    return NULL;
+}
+
+static void
+s_shell_tty (s_cli_t *cli, gc_sub_t *sub, char *current, size_t current_size)
+{
+    s_tty_t *tty = (s_tty_t *) calloc (1, sizeof (s_tty_t));
+    if (!tty) {
+        s_fail (cli, "out of memory");
+        return;
+    }
+    tty->cli = cli;
+    tty->sub = sub;
+    tty->current = current;
+    tty->current_size = current_size;
+    tty->running = true;
+    s_tty = tty;
+    //  History lives in the state directory (not for an identity without one).
+    const char *home = gc_identity_home (cli->identity);
+    char *history = home ? zsys_sprintf ("%s/shell_history", home) : NULL;
+    rl_readline_name = "groupcast";
+    rl_catch_signals = 0;   //  czmq's handler ends the loop on Ctrl-C
+    rl_attempted_completion_function = s_tty_complete;
+    using_history ();
+    stifle_history (1000);
+    if (history) {
+        read_history (history);
+    }
+    gc_sub_set_notice_handler (sub, s_tty_on_notice, tty);
+    s_tty_set_prompt (tty);
+    rl_callback_handler_install (tty->prompt, s_tty_on_line);
+    while (tty->running && !zsys_interrupted) {
+        struct pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {gc_sub_fd (sub), POLLIN, 0}};
+        //  The timeout lets the subscription check on silent groups.
+        int rc = poll (fds, 2, 1000);
+        if (rc < 0 && errno != EINTR) {
+            s_fail (cli, "cannot wait for input: %s", strerror (errno));
+            break;
+        }
+        if (rc > 0 && (fds[0].revents & (POLLHUP | POLLERR | POLLNVAL))) {
+            //  The terminal hung up: take what it still holds, then stop (libedit would
+            //  return nothing, and poll wake us, forever).
+            int pending = 0;
+            if (ioctl (STDIN_FILENO, FIONREAD, &pending) != 0 || pending <= 0) {
+                break;
+            }
+        }
+        if (rc > 0 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+            rl_callback_read_char ();
+        }
+        if (tty->running && !zsys_interrupted) {
+            s_tty_print_entries (tty);
+        }
+    }
+    rl_callback_handler_remove ();
+    if (zsys_interrupted) {
+        fputc ('\n', cli->out);
+    }
+    if (history && write_history (history) != 0) {
+        s_fail (cli, "cannot save the shell history in '%s'", history);
+    }
+    zstr_free (&history);
+    clear_history ();
+    gc_sub_set_notice_handler (sub, s_on_notice, cli);
+    s_tty_names_free (tty);
+    s_tty = NULL;
+    free (tty);
 }
 
 static int
@@ -1124,6 +1599,12 @@ s_cmd_shell (s_cli_t *cli)
                                                      : gc_identity_id (cli->identity),
                  current[0] ? ", talking in " : "", current);
     }
+    if (tty && isatty (fileno (cli->out))) {
+        s_shell_tty (cli, sub, current, sizeof current);
+        gc_sub_destroy (&sub);
+        return 0;
+    }
+    //  Not a terminal: line by line from standard input.
     char *line = NULL;
     size_t capacity = 0;
     bool running = true;
@@ -1163,22 +1644,7 @@ s_cmd_shell (s_cli_t *cli)
         if (len > 0 && line[len - 1] == '\n') {
             line[--len] = '\0';
         }
-        if (len == 0) {
-            continue;
-        }
-        if (line[0] == '/') {
-            running = s_shell_command (cli, sub, line + 1, current, sizeof current);
-            continue;
-        }
-        if (!current[0]) {
-            s_fail (cli, "no current group: /join GROUP first");
-            continue;
-        }
-        gc_ack_t ack;
-        gc_status_t status = gc_client_send (cli->client, current, line, (size_t) len, &ack);
-        if (status != GC_OK) {
-            s_client_fail (cli, status);
-        }
+        running = s_shell_line (cli, sub, line, (size_t) len, current, sizeof current);
     }
     free (line);
     //  Show what arrived while the last line was handled.
@@ -1200,6 +1666,9 @@ gc_cli_main (int argc, char **argv, FILE *out, FILE *err)
     cli.out = out;
     cli.err = err;
     cli.timeout_ms = 3000;
+    //  https://no-color.org: a NO_COLOR that is set and not empty turns colours off.
+    const char *no_color = getenv ("NO_COLOR");
+    cli.color = isatty (fileno (out)) && !(no_color && *no_color);
     int rc = s_parse (&cli, argc, argv);
     if (rc != 0) {
         return rc;
@@ -1216,8 +1685,9 @@ gc_cli_main (int argc, char **argv, FILE *out, FILE *err)
     if (!cli.nargs) {
         cli.args[cli.nargs++] = command;
     }
-    static const char *commands[] = {"groups", "join",   "leave", "send",   "history",
-                                     "members", "listen", "shell", "whoami", NULL};
+    static const char *commands[] = {"groups",  "join",   "leave", "send",   "history",
+                                     "members", "listen", "shell", "whoami", "stats",
+                                     NULL};
     const char **known = commands;
     while (*known && !streq (*known, command)) {
         known++;
@@ -1250,6 +1720,9 @@ gc_cli_main (int argc, char **argv, FILE *out, FILE *err)
         }
         else if (streq (command, "whoami")) {
             rc = s_cmd_whoami (&cli);
+        }
+        else if (streq (command, "stats")) {
+            rc = s_cmd_stats (&cli);
         }
         else {
             rc = s_cmd_shell (&cli);

@@ -5,6 +5,8 @@
 
 #include "gc_time.h"
 
+#define GC_CLIENT_SLICE_MS 250   //  longest single wait, so that an interrupt is seen soon
+
 //  A send in flight (gc_client_send_async).
 typedef struct {
     uint64_t tag;                       //  caller's handle
@@ -188,14 +190,19 @@ gc_client_groups (gc_client_t *self, const gc_group_info_t **list, size_t *count
 //  --------------------------------------------------------------------------------------------
 //  Group connections
 
-//  The connection for a group at endpoint, made (or re-pointed) as needed.
+//  The connection for a group at endpoint, made or re-pointed as needed. A connection is never
+//  freed while the client lives: in-flight async sends hold pointers to it.
 static s_conn_t *
 s_conn_for (gc_client_t *self, const char *name, const char *endpoint, const char *pub_endpoint)
 {
     s_conn_t *conn = (s_conn_t *) zhashx_lookup (self->conns, name);
     if (conn && strcmp (conn->endpoint, endpoint) != 0) {
-        zhashx_delete (self->conns, name);
-        conn = NULL;
+        //  The group moved: point the same socket at its new endpoint.
+        zsock_disconnect (conn->dealer, "%s", conn->endpoint);
+        if (zsock_connect (conn->dealer, "%s", endpoint) != 0) {
+            return NULL;
+        }
+        snprintf (conn->endpoint, sizeof conn->endpoint, "%s", endpoint);
     }
     if (!conn) {
         conn = (s_conn_t *) calloc (1, sizeof (s_conn_t));
@@ -346,9 +353,16 @@ s_recv_reply (gc_client_t *self, s_conn_t *conn, int64_t deadline)
 {
     zmq_pollitem_t item = {zsock_resolve (conn->dealer), 0, ZMQ_POLLIN, 0};
     while (!zsys_interrupted) {
+        //  In slices: a signal that lands just before the poll (or while zmq_poll loops on
+        //  its own) does not interrupt it, so the flag is looked at again every slice.
         int64_t left = deadline - zclock_mono ();
-        int rc = zmq_poll (&item, 1, left > 0 ? (long) left : 0);
+        int rc = zmq_poll (&item, 1, left > GC_CLIENT_SLICE_MS ? GC_CLIENT_SLICE_MS
+                                     : left > 0               ? (long) left
+                                                              : 0);
         if (rc < 0 && zmq_errno () == EINTR) {
+            continue;
+        }
+        if (rc == 0 && left > GC_CLIENT_SLICE_MS) {
             continue;
         }
         if (rc <= 0) {
@@ -726,6 +740,9 @@ s_pump_fd (gc_client_t *self, int fd, int64_t max_wait, bool *fd_ready)
     if (max_wait >= 0 && wait > max_wait) {
         wait = max_wait;
     }
+    if (wait > GC_CLIENT_SLICE_MS) {
+        wait = GC_CLIENT_SLICE_MS;   //  see s_recv_reply; the callers loop
+    }
     int rc = zmq_poll (items, (int) n + (fd >= 0 ? 1 : 0), wait > 0 ? (long) wait : 0);
     if (rc < 0 && zsys_interrupted) {
         return -1;
@@ -948,4 +965,38 @@ gc_client_info (gc_client_t *self, const char *spec, gc_group_reply_t **reply_p,
                   (*reply_p)->pub_endpoint);
     }
     return status;
+}
+
+gc_status_t
+gc_client_stats (gc_client_t *self, const char *group, gc_stats_t *stats)
+{
+    assert (self && group && stats);
+    self->error[0] = '\0';
+    gc_group_request_t request = GROUPCAST__V1__GROUP_REQUEST__INIT;
+    Groupcast__V1__Stats body = GROUPCAST__V1__STATS__INIT;
+    request.body_case = GROUPCAST__V1__GROUP_REQUEST__BODY_STATS;
+    request.stats = &body;
+    gc_group_reply_t *reply = NULL;
+    gc_status_t status = gc_client_call_group (self, group, &request, &reply, NULL);
+    if (status != GC_OK) {
+        return status;
+    }
+    memset (stats, 0, sizeof *stats);
+    stats->members = reply->member_count;
+    stats->first_seq = reply->first_seq;
+    stats->last_seq = reply->last_seq;
+    //  The history holds a contiguous run of sequence numbers (retention drops the oldest).
+    if (reply->first_seq > 0 && reply->last_seq >= reply->first_seq) {
+        stats->entries = reply->last_seq - reply->first_seq + 1;
+    }
+    stats->messages = reply->message_count;
+    stats->bytes = reply->byte_count;
+    //  A figure from the network: no NaN, infinity or negative rate reaches the caller.
+    stats->rate = reply->message_rate >= 0 && reply->message_rate < 1e12 ? reply->message_rate
+                                                                         : 0;
+    stats->subscribers = reply->subscriber_count;
+    stats->started_us = reply->started_us;
+    stats->uptime_ms = reply->uptime_ms;
+    gc_wire_group_reply_free (&reply);
+    return GC_OK;
 }

@@ -35,6 +35,20 @@ typedef struct {
     int64_t next_us;                                    //  when the next lines may go out
 } s_send_log_t;
 
+//  Figures for Stats requests, counted since the group started.
+#define GC_STATS_SAMPLES 11   //  the rate is taken over ten intervals of a second or more
+
+typedef struct {
+    int64_t started_us;                          //  wall clock at start
+    int64_t started_ms;                          //  monotonic clock at start
+    uint64_t messages;                           //  messages accepted
+    uint64_t bytes;                              //  bytes of their text
+    size_t subscribers;                          //  live subscriptions (group_main counts)
+    int64_t sample_ms[GC_STATS_SAMPLES];         //  ring of rate samples: monotonic time
+    uint64_t sample_messages[GC_STATS_SAMPLES];  //  and messages accepted by then
+    size_t samples;                              //  samples ever taken
+} s_stats_t;
+
 struct gc_group {
     char name[GC_MAX_NAME + 1];                //  group name
     char pub_endpoint[GC_MAX_ENDPOINT + 1];    //  advertised PUB endpoint
@@ -63,6 +77,7 @@ struct gc_group {
     gc_group_reply_fn *reply_fn;               //  reply sink
     gc_group_publish_fn *publish_fn;           //  publish sink
     void *sink_arg;                            //  passed to both sinks
+    s_stats_t stats;                           //  figures for Stats requests
 };
 
 static void s_log_sends (gc_group_t *self, bool force);
@@ -131,6 +146,8 @@ gc_group_new (const char *name, const char *pub_endpoint, gc_store_t **store_p, 
     snprintf (self->name, sizeof self->name, "%s", name);
     snprintf (self->pub_endpoint, sizeof self->pub_endpoint, "%s", pub_endpoint);
     self->max_batch = 4096;
+    self->stats.started_us = gc_time_now_us ();
+    self->stats.started_ms = zclock_mono ();
     self->members = zhashx_new ();
     self->arena = gc_wire_arena_new (0);
     if (!self->members || !self->arena) {
@@ -337,10 +354,33 @@ s_publish (gc_group_t *self, const gc_store_entry_t *entries, size_t count)
     zframe_destroy (&frame);
 }
 
+//  Takes a rate sample, at most one a second (the heartbeat calls this).
+static void
+s_stats_sample (gc_group_t *self)
+{
+    s_stats_t *stats = &self->stats;
+    int64_t now = zclock_mono ();
+    if (stats->samples > 0
+        && now - stats->sample_ms[(stats->samples - 1) % GC_STATS_SAMPLES] < 1000) {
+        return;
+    }
+    stats->sample_ms[stats->samples % GC_STATS_SAMPLES] = now;
+    stats->sample_messages[stats->samples % GC_STATS_SAMPLES] = stats->messages;
+    stats->samples++;
+}
+
+void
+gc_group_set_subscribers (gc_group_t *self, size_t count)
+{
+    assert (self);
+    self->stats.subscribers = count;
+}
+
 void
 gc_group_heartbeat (gc_group_t *self)
 {
     assert (self);
+    s_stats_sample (self);
     s_publish (self, NULL, 0);
     s_log_sends (self, false);
 }
@@ -386,11 +426,14 @@ s_authorize (gc_group_t *self, gc_group_request_t *req, void *cookie, const char
     return member;
 }
 
+//  A timestamp after floor_us: the clock, or floor_us + 1 when the clock has not moved past it
+//  (several entries in one microsecond, or a clock stepped back). Strictly increasing, so a
+//  time bound (--since) never splits entries that share a microsecond.
 static int64_t
 s_next_ts (int64_t floor_us)
 {
     int64_t now = gc_time_now_us ();
-    return now > floor_us ? now : floor_us;
+    return now > floor_us ? now : floor_us + 1;
 }
 
 //  Commits one membership entry by itself and replies; members change only after the commit.
@@ -684,6 +727,40 @@ s_info (gc_group_t *self, gc_group_request_t *req, void *cookie)
     s_send_reply (self, cookie, &reply);
 }
 
+//  A member asks for the group's figures. The rate runs from the oldest sample in the ring
+//  (about ten seconds back), or from the start while there are too few.
+static void
+s_stats (gc_group_t *self, gc_group_request_t *req, void *cookie)
+{
+    zsys_info ("STATS REQUEST FROM %s", req->sender);
+    if (!s_authorize (self, req, cookie, "ask for statistics")) {
+        return;
+    }
+    const s_stats_t *stats = &self->stats;
+    int64_t now = zclock_mono ();
+    int64_t since_ms = stats->started_ms;
+    uint64_t since_messages = 0;
+    if (stats->samples >= GC_STATS_SAMPLES) {
+        since_ms = stats->sample_ms[stats->samples % GC_STATS_SAMPLES];
+        since_messages = stats->sample_messages[stats->samples % GC_STATS_SAMPLES];
+    }
+    gc_group_reply_t reply = GROUPCAST__V1__GROUP_REPLY__INIT;
+    reply.request_id = req->request_id;
+    reply.last_seq = self->last_seq;
+    reply.first_seq = gc_store_first_seq (self->store);
+    reply.group = self->name;
+    reply.member_count = zhashx_size (self->members);
+    reply.message_count = stats->messages;
+    reply.byte_count = stats->bytes;
+    //  At least a second, so a group just started does not extrapolate from a few messages.
+    int64_t span_ms = now - since_ms > 1000 ? now - since_ms : 1000;
+    reply.message_rate = (double) (stats->messages - since_messages) * 1000.0 / (double) span_ms;
+    reply.subscriber_count = stats->subscribers;
+    reply.started_us = stats->started_us;
+    reply.uptime_ms = now - stats->started_ms;
+    s_send_reply (self, cookie, &reply);
+}
+
 //  --------------------------------------------------------------------------------------------
 //  Sends
 
@@ -895,6 +972,8 @@ gc_group_flush (gc_group_t *self)
     if (rc == 0 && self->batch_count > 0) {
         self->last_seq += self->batch_count;
         self->last_ts_us = self->batch[self->batch_count - 1].ts_us;
+        self->stats.messages += self->batch_count;
+        self->stats.bytes += self->batch_bytes;
         //  Listeners first: the batch is committed, and they wait on no one else.
         s_publish (self, self->batch, self->batch_count);
         s_count_sends (self);
@@ -974,6 +1053,10 @@ gc_group_request (gc_group_t *self, const uint8_t *data, size_t size, void *cook
         break;
     case GROUPCAST__V1__GROUP_REQUEST__BODY_INFO:
         s_info (self, req, cookie);
+        break;
+    case GROUPCAST__V1__GROUP_REQUEST__BODY_STATS:
+        gc_group_flush (self);
+        s_stats (self, req, cookie);
         break;
     default:
         //  gc_wire refuses unknown bodies; reaching here is a bug.

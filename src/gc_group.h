@@ -65,4 +65,8 @@ const char *gc_group_id (gc_group_t *self);
 uint64_t gc_group_last_seq (gc_group_t *self);
 size_t gc_group_member_count (gc_group_t *self);
 
+//  How many subscriptions to the group's messages its PUB socket has now, for Stats: the socket
+//  is the caller's (group_main counts subscribe and unsubscribe messages on an XPUB).
+void gc_group_set_subscribers (gc_group_t *self, size_t count);
+
 #endif

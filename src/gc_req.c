@@ -90,7 +90,11 @@ gc_req_call (gc_req_t *self, zframe_t **request_p, int timeout_ms)
         if (left < 0) {
             left = 0;
         }
-        int rc = zmq_poll (&item, 1, (long) left);
+        //  Short slices: a signal that lands just before the poll is noticed within 250 ms.
+        int rc = zmq_poll (&item, 1, (long) (left < 250 ? left : 250));
+        if (rc == 0 && left > 0 && !zsys_interrupted) {
+            continue;
+        }
         if (rc > 0) {
             zframe_t *reply = zframe_recv (self->socket);
             if (reply && !zframe_more (reply)) {
@@ -103,7 +107,7 @@ gc_req_call (gc_req_t *self, zframe_t **request_p, int timeout_ms)
         if (rc < 0 && zmq_errno () == EINTR && !zsys_interrupted && left > 0) {
             continue;
         }
-        if (rc < 0) {
+        if (rc < 0 || zsys_interrupted) {
             snprintf (self->error, sizeof self->error, "interrupted");
         }
         else {

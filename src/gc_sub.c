@@ -26,6 +26,7 @@
 #define GC_SUB_QUEUE_BYTES    (16 * 1024 * 1024)   //  bytes they may hold, about
 #define GC_SUB_RETRY_MS       1000     //  a failed fetch is retried, a check repeated, after this
 #define GC_SUB_DRAIN_MAX      1000     //  frames taken off the SUB socket per turn, at most
+#define GC_SUB_SLICE_MS       250      //  longest single wait, so that an interrupt is seen
 
 typedef struct {
     char name[GC_MAX_NAME + 1];                    //  group name, the key
@@ -635,9 +636,10 @@ gc_sub_recv (gc_sub_t *self, int timeout_ms, const gc_entry_t **entry)
         if (now >= deadline || zsys_interrupted) {
             return GC_TIMEOUT;
         }
+        //  In slices: an interrupt that lands just before the poll does not end it.
         int64_t wait = deadline - now;
-        if (wait > GC_SUB_RETRY_MS) {
-            wait = GC_SUB_RETRY_MS;
+        if (wait > GC_SUB_SLICE_MS) {
+            wait = GC_SUB_SLICE_MS;
         }
         if (zmq_poll (&item, 1, (long) wait) < 0 && zmq_errno () != EINTR) {
             return s_fail (self, GC_IO, zmq_strerror (zmq_errno ()));

@@ -49,6 +49,7 @@ typedef struct {
     char topic[GC_MAX_NAME + 2]; //  "<name>/"
     size_t topic_len;            //  its length
     s_envelope_t *free;          //  pooled envelopes
+    size_t subscribers;          //  subscriptions to topic, counted off the XPUB
 } s_wiring_t;
 
 static void
@@ -338,6 +339,36 @@ s_publish_sink (void *arg, zframe_t **frame_p)
     zframe_send (frame_p, wiring->pub, 0);
 }
 
+//  Counts the subscriptions to this group's messages for Stats, from the subscribe (first byte
+//  1) and unsubscribe (0) messages the XPUB passes up: in verbose(r) mode it passes every
+//  subscriber's, and a subscriber that goes away is unsubscribed. A topic that is a prefix of
+//  ours (the empty one too) gets our messages. Counting only affects the figures.
+static void
+s_count_subscriptions (gc_group_t *group, s_wiring_t *wiring)
+{
+    for (int i = 0; i < 1024; i++) {
+        zmq_msg_t msg;
+        zmq_msg_init (&msg);
+        if (zmq_msg_recv (&msg, wiring->pub_handle, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&msg);
+            break;
+        }
+        const uint8_t *data = (const uint8_t *) zmq_msg_data (&msg);
+        size_t size = zmq_msg_size (&msg);
+        if (size >= 1 && size - 1 <= wiring->topic_len
+            && memcmp (data + 1, wiring->topic, size - 1) == 0) {
+            if (data[0] == 1) {
+                wiring->subscribers++;
+            }
+            else if (data[0] == 0 && wiring->subscribers > 0) {
+                wiring->subscribers--;
+            }
+        }
+        zmq_msg_close (&msg);
+    }
+    gc_group_set_subscribers (group, wiring->subscribers);
+}
+
 //  Reads one request off the ROUTER, if one is waiting, and hands it to the group: the routing
 //  id and an optional frame (REQ peers send an empty delimiter) make its envelope, the last
 //  frame is the payload. Returns 1 if a message was read, 0 if none was waiting.
@@ -441,7 +472,8 @@ main (int argc, char **argv)
         goto cleanup;
     }
     wiring.router = zsock_new (ZMQ_ROUTER);
-    wiring.pub = zsock_new (ZMQ_PUB);
+    //  An XPUB publishes as a PUB does, and lets us count subscribers (s_count_subscriptions).
+    wiring.pub = zsock_new (ZMQ_XPUB);
     if (!wiring.router || !wiring.pub) {
         zsys_error ("cannot create sockets: %s", zmq_strerror (zmq_errno ()));
         gc_store_destroy (&store);
@@ -453,6 +485,8 @@ main (int argc, char **argv)
     zsock_set_rcvhwm (wiring.router, 100000);
     zsock_set_sndhwm (wiring.router, 100000);
     zsock_set_sndhwm (wiring.pub, 100000);
+    zsock_set_xpub_verbose (wiring.pub, 1);
+    zsock_set_xpub_verboser (wiring.pub, 1);
     //  Acknowledgements already committed get a moment to leave at exit.
     zsock_set_linger (wiring.router, 1000);
     zsock_set_linger (wiring.pub, 0);
@@ -491,7 +525,7 @@ main (int argc, char **argv)
         zsys_error ("%s", err);
         goto cleanup;
     }
-    poller = zpoller_new (wiring.router, NULL);
+    poller = zpoller_new (wiring.router, wiring.pub, NULL);
     if (!poller) {
         goto cleanup;
     }
@@ -510,10 +544,14 @@ main (int argc, char **argv)
             }
             gc_group_flush (group);
         }
+        else if (which == wiring.pub) {
+            s_count_subscriptions (group, &wiring);
+        }
         else if (zpoller_terminated (poller)) {
             break;
         }
         if (zclock_mono () >= next_heartbeat) {
+            s_count_subscriptions (group, &wiring);   //  the poller favours requests under load
             gc_group_heartbeat (group);
             next_heartbeat = zclock_mono () + opts.heartbeat_ms;
         }

@@ -78,6 +78,7 @@ typedef struct {
     uint32_t page;           //  --page: entries per history page
     bool quiet;              //  --quiet: no progress line
     bool keep;               //  --keep: keep the temp directory (logs, data)
+    int repeat;              //  --repeat: runs, reported with their medians
 } s_opts_t;
 
 static void
@@ -88,7 +89,8 @@ s_usage (FILE *out)
         "                         [--rate MSGS_PER_S] [--count N | --duration D] [--window W]\n"
         "                         [--spread] [--memory] [--sync full|normal] [--baseline]\n"
         "                         [--history [--page N]] [--json] [--csv FILE] [--plot FILE.png]\n"
-        "                         [--server ENDPOINT] [--bin-dir DIR] [--prefix NAME] [--quiet]\n"
+        "                         [--server ENDPOINT] [--bin-dir DIR] [--prefix NAME] [--repeat N]\n"
+        "                         [--quiet] [--keep]\n"
         "\n"
         "Measures groupcast on the real binaries: starts a registry and G groups on 127.0.0.1\n"
         "(data in a temp directory under $TMPDIR), runs S senders and L listeners (threads, each\n"
@@ -123,6 +125,8 @@ s_usage (FILE *out)
         "  --bin-dir DIR      where groupcast-server and groupcast-group are (default: next to\n"
         "                     this program, else the build tree's)\n"
         "  --prefix NAME      group name prefix (default loadgen)\n"
+        "  --repeat N         run N times (each on a fresh system) and report the medians; a\n"
+        "                     baseline ratio is taken within each run, then its median\n"
         "  --quiet            no progress line\n"
         "  --keep             keep the temp directory (process logs, databases)\n"
         "\n"
@@ -162,6 +166,7 @@ s_parse_options (int argc, char **argv, s_opts_t *opts)
     opts->timeout_ms = 5000;
     opts->drain_ms = 5000;
     opts->page = GC_FETCH_DEFAULT;
+    opts->repeat = 1;
     static const struct option options[] = {
         {"senders", required_argument, NULL, 's'},  {"listeners", required_argument, NULL, 'l'},
         {"groups", required_argument, NULL, 'g'},   {"size", required_argument, NULL, 'z'},
@@ -175,7 +180,8 @@ s_parse_options (int argc, char **argv, s_opts_t *opts)
         {"page", required_argument, NULL, 'p'},     {"server", required_argument, NULL, 'e'},
         {"bin-dir", required_argument, NULL, 'b'},  {"prefix", required_argument, NULL, 'x'},
         {"quiet", no_argument, NULL, 'q'},          {"keep", no_argument, NULL, 'k'},
-        {"help", no_argument, NULL, 'h'},           {"version", no_argument, NULL, 'V'},
+        {"repeat", required_argument, NULL, 'n'},   {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
     int opt;
     uint64_t value = 0;
@@ -268,6 +274,10 @@ s_parse_options (int argc, char **argv, s_opts_t *opts)
             break;
         case 'k':
             opts->keep = true;
+            break;
+        case 'n':
+            bad = s_parse_u64 (optarg, 1, 64, &value) ? "--repeat (1-64)" : NULL;
+            opts->repeat = (int) value;
             break;
         case 'h':
             s_usage (stdout);
@@ -927,6 +937,15 @@ s_wait_workers (s_worker_t **workers, int count, int want, int timeout_ms, const
         if (zclock_mono () >= deadline) {
             fprintf (stderr, "groupcast-loadgen: %d of %d %s within %d ms\n", reached, count,
                      what, timeout_ms);
+            for (int i = 0; i < count; i++) {
+                s_worker_t *w = workers[i];
+                if (atomic_load (&w->state) < want && !w->is_sender) {
+                    fprintf (stderr, "groupcast-loadgen: listener %d: at seq %" PRIu64
+                                     " of its first group, %s\n",
+                             i, w->my_count ? w->last_seq[0] : 0,
+                             w->error[0] ? w->error : "no error");
+                }
+            }
             return -1;
         }
         zclock_sleep (5);
@@ -1525,9 +1544,23 @@ typedef struct {
     double history_rate;         //  history msgs/s (0: not run)
     s_history_t history;         //  what the history read saw
     double loadavg;              //  1-minute load average at the start
-    bool setup_ok;               //  everything started
     bool clean_exit;             //  every process we started exited cleanly
 } s_results_t;
+
+//  The figures of one run, or the medians of several, all as doubles so that a median is taken
+//  the same way for each. Latencies in microseconds.
+enum {
+    F_SENT_PS, F_ACKED_PS, F_DELIVERED_PS,
+    F_ACK_P50, F_ACK_P90, F_ACK_P99, F_ACK_P999, F_ACK_MAX, F_ACK_MEAN,
+    F_DEL_P50, F_DEL_P90, F_DEL_P99, F_DEL_P999, F_DEL_MAX, F_DEL_MEAN,
+    F_PUBSUB, F_DEALER, F_DELIVERED_RATIO, F_ACKED_RATIO, F_HISTORY_PS,
+    F_RSS_BEFORE, F_RSS_SETUP, F_RSS_AFTER, F_LOADAVG,
+    F_COUNT
+};
+
+typedef struct {
+    double v[F_COUNT];   //  indexed by F_*
+} s_figures_t;
 
 static double
 s_loadavg (void)
@@ -1549,6 +1582,81 @@ s_per_s (uint64_t n, double seconds)
     return seconds > 0 ? (double) n / seconds : 0;
 }
 
+static const double s_quantiles[] = {0.50, 0.90, 0.99, 0.999};
+
+//  p50, p90, p99, p99.9, max and mean of hist, in microseconds, into v[0..5].
+static void
+s_latencies (const s_hist_t *hist, double *v)
+{
+    for (size_t i = 0; i < 4; i++) {
+        v[i] = (double) s_hist_quantile (hist, s_quantiles[i]) / 1e3;
+    }
+    v[4] = (double) hist->max / 1e3;
+    v[5] = hist->count ? hist->sum / (double) hist->count / 1e3 : 0;
+}
+
+static void
+s_figures (const s_results_t *r, s_figures_t *f)
+{
+    memset (f, 0, sizeof *f);
+    f->v[F_SENT_PS] = s_per_s (r->sent, r->send_s);
+    f->v[F_ACKED_PS] = s_per_s (r->acked, r->ack_s);
+    f->v[F_DELIVERED_PS] = s_per_s (r->delivered, r->deliver_s);
+    s_latencies (&r->ack, &f->v[F_ACK_P50]);
+    s_latencies (&r->delivery, &f->v[F_DEL_P50]);
+    f->v[F_PUBSUB] = r->pubsub;
+    f->v[F_DEALER] = r->dealer;
+    //  Ratios are taken within a run: both sides saw the same machine at about the same time.
+    f->v[F_DELIVERED_RATIO] = r->pubsub > 0 ? f->v[F_DELIVERED_PS] / r->pubsub : 0;
+    f->v[F_ACKED_RATIO] = r->dealer > 0 ? f->v[F_ACKED_PS] / r->dealer : 0;
+    f->v[F_HISTORY_PS] = r->history_rate;
+    f->v[F_RSS_BEFORE] = (double) r->rss_before_kb;
+    f->v[F_RSS_SETUP] = (double) r->rss_setup_kb;
+    f->v[F_RSS_AFTER] = (double) r->rss_after_kb;
+    f->v[F_LOADAVG] = r->loadavg;
+}
+
+static int
+s_compare_doubles (const void *a, const void *b)
+{
+    double x = *(const double *) a, y = *(const double *) b;
+    return x < y ? -1 : x > y ? 1 : 0;
+}
+
+//  Each figure's median over count runs (the mean of the middle two for an even count).
+static void
+s_median (const s_figures_t *runs, size_t count, s_figures_t *median)
+{
+    double values[64];
+    assert (count > 0 && count <= 64);
+    for (size_t k = 0; k < F_COUNT; k++) {
+        for (size_t i = 0; i < count; i++) {
+            values[i] = runs[i].v[k];
+        }
+        qsort (values, count, sizeof (double), s_compare_doubles);
+        median->v[k] = count % 2 ? values[count / 2]
+                                 : (values[count / 2 - 1] + values[count / 2]) / 2;
+    }
+}
+
+//  Adds one run's counts and latency distributions to the totals.
+static void
+s_accumulate (s_results_t *total, const s_results_t *r)
+{
+    total->sent += r->sent;
+    total->acked += r->acked;
+    total->failed += r->failed;
+    total->delivered += r->delivered;
+    total->expected += r->expected;
+    total->duplicated += r->duplicated;
+    total->out_of_order += r->out_of_order;
+    total->foreign += r->foreign;
+    total->lost += r->lost;
+    s_hist_merge (&total->ack, &r->ack);
+    s_hist_merge (&total->delivery, &r->delivery);
+    total->history.count += r->history.count;
+}
+
 //  "1,234,567"
 static const char *
 s_commas (double value, char *buf, size_t size)
@@ -1566,28 +1674,37 @@ s_commas (double value, char *buf, size_t size)
     return buf;
 }
 
-static const double s_quantiles[] = {0.50, 0.90, 0.99, 0.999};
-
 static void
-s_print_latency_row (FILE *out, const char *label, const s_hist_t *hist)
+s_print_latency_row (FILE *out, const char *label, const double *v, uint64_t count)
 {
     fprintf (out, "    %-17s", label);
-    if (hist->count == 0) {
+    if (count == 0) {
         fprintf (out, "  (none)\n");
         return;
     }
-    for (size_t i = 0; i < 4; i++) {
-        fprintf (out, " %9.1f", (double) s_hist_quantile (hist, s_quantiles[i]) / 1e3);
+    for (size_t i = 0; i < 6; i++) {
+        fprintf (out, " %9.1f", v[i]);
     }
-    fprintf (out, " %9.1f %9.1f\n", (double) hist->max / 1e3,
-             hist->sum / (double) hist->count / 1e3);
+    fprintf (out, "\n");
 }
 
+static const char *
+s_store_name (const s_opts_t *opts)
+{
+    return opts->memory                 ? "memory store"
+           : streq (opts->sync, "full") ? "SQLite synchronous=FULL"
+                                        : "SQLite synchronous=NORMAL";
+}
+
+//  The summary for people: counts are totals over `runs` runs, rates and latencies the
+//  figures f (one run's, or the medians).
 static void
-s_print_summary (FILE *out, const s_opts_t *opts, const s_results_t *r)
+s_print_summary (FILE *out, const s_opts_t *opts, const s_results_t *r, const s_figures_t *f,
+                 int runs)
 {
     char a[32], b[32], c[32];
     char rate[64];
+    const double *v = f->v;
     if (opts->rate > 0) {
         snprintf (rate, sizeof rate, "%s msgs/s", s_commas (opts->rate, a, sizeof a));
     }
@@ -1599,117 +1716,137 @@ s_print_summary (FILE *out, const s_opts_t *opts, const s_results_t *r)
              "%s\n",
              opts->senders, opts->senders == 1 ? "" : "s", opts->listeners,
              opts->listeners == 1 ? "" : "s", opts->groups, opts->groups == 1 ? "" : "s",
-             opts->size, rate,
-             opts->memory ? "memory store" : streq (opts->sync, "full") ? "SQLite synchronous=FULL"
-                                                                        : "SQLite synchronous=NORMAL");
+             opts->size, rate, s_store_name (opts));
+    if (runs > 1) {
+        fprintf (out, "  medians of %d runs (message counts are totals)\n", runs);
+    }
     fprintf (out, "  %-13s %15s msgs %13s msgs/s %9.1f MB/s\n", "sent",
-             s_commas ((double) r->sent, a, sizeof a), s_commas (s_per_s (r->sent, r->send_s), b,
-                                                                 sizeof b),
-             s_per_s (r->sent, r->send_s) * (double) opts->size / 1e6);
+             s_commas ((double) r->sent, a, sizeof a), s_commas (v[F_SENT_PS], b, sizeof b),
+             v[F_SENT_PS] * (double) opts->size / 1e6);
     fprintf (out, "  %-13s %15s msgs %13s msgs/s %9.1f MB/s\n", "acknowledged",
-             s_commas ((double) r->acked, a, sizeof a),
-             s_commas (s_per_s (r->acked, r->ack_s), b, sizeof b),
-             s_per_s (r->acked, r->ack_s) * (double) opts->size / 1e6);
+             s_commas ((double) r->acked, a, sizeof a), s_commas (v[F_ACKED_PS], b, sizeof b),
+             v[F_ACKED_PS] * (double) opts->size / 1e6);
     if (opts->listeners > 0) {
         fprintf (out, "  %-13s %15s msgs %13s msgs/s %9.1f MB/s  (summed over %d listeners)\n",
                  "delivered", s_commas ((double) r->delivered, a, sizeof a),
-                 s_commas (s_per_s (r->delivered, r->deliver_s), b, sizeof b),
-                 s_per_s (r->delivered, r->deliver_s) * (double) opts->size / 1e6,
-                 opts->listeners);
+                 s_commas (v[F_DELIVERED_PS], b, sizeof b),
+                 v[F_DELIVERED_PS] * (double) opts->size / 1e6, opts->listeners);
     }
     fprintf (out, "  lost %" PRIu64 "  duplicated %" PRIu64 "  out of order %" PRIu64
                   "  failed sends %" PRIu64 "\n",
              r->lost, r->duplicated, r->out_of_order, r->failed);
-    fprintf (out, "  latency (us)              p50       p90       p99     p99.9       max      mean\n");
-    s_print_latency_row (out, "send -> ack", &r->ack);
+    fprintf (out, "  latency (us)              p50       p90       p99     p99.9       max      "
+                  "mean\n");
+    s_print_latency_row (out, "send -> ack", &v[F_ACK_P50], r->ack.count);
     if (opts->listeners > 0) {
-        s_print_latency_row (out, "send -> delivery", &r->delivery);
+        s_print_latency_row (out, "send -> delivery", &v[F_DEL_P50], r->delivery.count);
     }
-    if (r->rss_setup_kb > 0) {
+    if (v[F_RSS_SETUP] > 0) {
         //  Every sender joins every group; a listener one group (--spread) or all; the probe.
         int members = (opts->senders + 1) * opts->groups
                       + (opts->spread ? opts->listeners : opts->listeners * opts->groups);
         fprintf (out, "  group memory  %s kB RSS before joins, %s kB with %d members (%.1f kB per "
                       "member), %s kB at the end\n",
-                 s_commas ((double) r->rss_before_kb, a, sizeof a),
-                 s_commas ((double) r->rss_setup_kb, b, sizeof b), members,
-                 (double) (r->rss_setup_kb - r->rss_before_kb) / (double) members,
-                 s_commas ((double) r->rss_after_kb, c, sizeof c));
+                 s_commas (v[F_RSS_BEFORE], a, sizeof a), s_commas (v[F_RSS_SETUP], b, sizeof b),
+                 members, (v[F_RSS_SETUP] - v[F_RSS_BEFORE]) / (double) members,
+                 s_commas (v[F_RSS_AFTER], c, sizeof c));
     }
     if (opts->history) {
         fprintf (out, "  history       %s entries read in pages of %u: %s msgs/s%s\n",
                  s_commas ((double) r->history.count, a, sizeof a), opts->page,
-                 s_commas (r->history_rate, b, sizeof b),
+                 s_commas (v[F_HISTORY_PS], b, sizeof b),
                  r->history.ordered ? "" : " (NOT IN ORDER)");
     }
     //  A ratio to a full-speed ceiling means something only when groupcast ran at full speed.
     const char *limited = opts->rate > 0 ? " (groupcast rate-limited)" : "";
-    if (r->pubsub > 0) {
+    if (v[F_PUBSUB] > 0) {
         fprintf (out, "  baseline      bare libzmq PUB/SUB delivered %s msgs/s to %d subscribers; "
                       "groupcast delivered %.2fx%s\n",
-                 s_commas (r->pubsub, a, sizeof a), opts->listeners,
-                 s_per_s (r->delivered, r->deliver_s) / r->pubsub, limited);
+                 s_commas (v[F_PUBSUB], a, sizeof a), opts->listeners, v[F_DELIVERED_RATIO],
+                 limited);
     }
-    if (r->dealer > 0) {
+    if (v[F_DEALER] > 0) {
         fprintf (out, "  baseline      bare libzmq DEALER/ROUTER %s req/s with %zu in flight x %d; "
                       "groupcast acknowledged %.2fx%s\n",
-                 s_commas (r->dealer, a, sizeof a), opts->window, opts->senders,
-                 s_per_s (r->acked, r->ack_s) / r->dealer, limited);
+                 s_commas (v[F_DEALER], a, sizeof a), opts->window, opts->senders,
+                 v[F_ACKED_RATIO], limited);
     }
-    fprintf (out, "  load average at start %.2f on %ld CPUs\n", r->loadavg,
+    fprintf (out, "  load average at start %.2f on %ld CPUs\n", v[F_LOADAVG],
              sysconf (_SC_NPROCESSORS_ONLN));
 }
 
+//  One line per run when there are several, before the medians.
 static void
-s_json_hist (FILE *out, const char *key, const s_hist_t *hist)
+s_print_run_line (FILE *out, int run, const s_figures_t *f)
 {
-    fprintf (out, "\"%s\":{\"count\":%" PRIu64 ",\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,"
-                  "\"p999\":%.1f,\"max\":%.1f,\"mean\":%.1f}",
-             key, hist->count, (double) s_hist_quantile (hist, 0.5) / 1e3,
-             (double) s_hist_quantile (hist, 0.9) / 1e3,
-             (double) s_hist_quantile (hist, 0.99) / 1e3,
-             (double) s_hist_quantile (hist, 0.999) / 1e3, (double) hist->max / 1e3,
-             hist->count ? hist->sum / (double) hist->count / 1e3 : 0.0);
+    const double *v = f->v;
+    char a[32], b[32], c[32];
+    fprintf (out, "  run %d: acked %s/s delivered %s/s, ack p50/p99 %.0f/%.0f us, delivery "
+                  "p50/p99 %.0f/%.0f us",
+             run, s_commas (v[F_ACKED_PS], a, sizeof a), s_commas (v[F_DELIVERED_PS], b, sizeof b),
+             v[F_ACK_P50], v[F_ACK_P99], v[F_DEL_P50], v[F_DEL_P99]);
+    if (v[F_PUBSUB] > 0 || v[F_DEALER] > 0) {
+        fprintf (out, ", PUB/SUB %s/s (%.2fx)", s_commas (v[F_PUBSUB], c, sizeof c),
+                 v[F_DELIVERED_RATIO]);
+        fprintf (out, ", DEALER/ROUTER %s/s (%.2fx)", s_commas (v[F_DEALER], c, sizeof c),
+                 v[F_ACKED_RATIO]);
+    }
+    fprintf (out, ", load %.2f\n", v[F_LOADAVG]);
 }
 
 static void
-s_print_json (FILE *out, const s_opts_t *opts, const s_results_t *r)
+s_json_latency (FILE *out, const char *key, const double *v, uint64_t count)
 {
-    double delivered = s_per_s (r->delivered, r->deliver_s);
-    double acked = s_per_s (r->acked, r->ack_s);
-    fprintf (out, "{\"senders\":%d,\"listeners\":%d,\"groups\":%d,\"size\":%zu,\"rate\":%.0f,"
+    fprintf (out, "\"%s\":{\"count\":%" PRIu64 ",\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,"
+                  "\"p999\":%.1f,\"max\":%.1f,\"mean\":%.1f}",
+             key, count, v[0], v[1], v[2], v[3], v[4], v[5]);
+}
+
+//  One JSON object: run is 1, 2 ... with --repeat, 0 for the medians (then counts are totals),
+//  -1 for a single run.
+static void
+s_print_json (FILE *out, const s_opts_t *opts, const s_results_t *r, const s_figures_t *f,
+              int run)
+{
+    const double *v = f->v;
+    fprintf (out, "{");
+    if (run > 0) {
+        fprintf (out, "\"run\":%d,", run);
+    }
+    else if (run == 0) {
+        fprintf (out, "\"run\":\"median\",");
+    }
+    fprintf (out, "\"senders\":%d,\"listeners\":%d,\"groups\":%d,\"size\":%zu,\"rate\":%.0f,"
                   "\"window\":%zu,\"spread\":%s,\"store\":\"%s\",\"cpus\":%ld,\"loadavg\":%.2f,",
              opts->senders, opts->listeners, opts->groups, opts->size, opts->rate, opts->window,
              opts->spread ? "true" : "false",
              opts->memory ? "memory" : streq (opts->sync, "full") ? "sqlite-full" : "sqlite-normal",
-             sysconf (_SC_NPROCESSORS_ONLN), r->loadavg);
+             sysconf (_SC_NPROCESSORS_ONLN), v[F_LOADAVG]);
     fprintf (out, "\"sent\":%" PRIu64 ",\"acked\":%" PRIu64 ",\"failed\":%" PRIu64
                   ",\"delivered\":%" PRIu64 ",\"expected_deliveries\":%" PRIu64
                   ",\"lost\":%" PRIu64 ",\"duplicated\":%" PRIu64 ",\"out_of_order\":%" PRIu64 ",",
              r->sent, r->acked, r->failed, r->delivered, r->expected, r->lost, r->duplicated,
              r->out_of_order);
-    fprintf (out, "\"send_s\":%.3f,\"sent_per_s\":%.0f,\"acked_per_s\":%.0f,"
-                  "\"delivered_per_s\":%.0f,\"sent_bytes_per_s\":%.0f,\"acked_bytes_per_s\":%.0f,"
+    fprintf (out, "\"sent_per_s\":%.0f,\"acked_per_s\":%.0f,\"delivered_per_s\":%.0f,"
+                  "\"sent_bytes_per_s\":%.0f,\"acked_bytes_per_s\":%.0f,"
                   "\"delivered_bytes_per_s\":%.0f,",
-             r->send_s, s_per_s (r->sent, r->send_s), acked, delivered,
-             s_per_s (r->sent, r->send_s) * (double) opts->size, acked * (double) opts->size,
-             delivered * (double) opts->size);
-    s_json_hist (out, "ack_latency_us", &r->ack);
+             v[F_SENT_PS], v[F_ACKED_PS], v[F_DELIVERED_PS], v[F_SENT_PS] * (double) opts->size,
+             v[F_ACKED_PS] * (double) opts->size, v[F_DELIVERED_PS] * (double) opts->size);
+    s_json_latency (out, "ack_latency_us", &v[F_ACK_P50], r->ack.count);
     fprintf (out, ",");
-    s_json_hist (out, "delivery_latency_us", &r->delivery);
-    fprintf (out, ",\"group_rss_kb\":{\"before\":%ld,\"setup\":%ld,\"after\":%ld}", r->rss_before_kb,
-             r->rss_setup_kb, r->rss_after_kb);
+    s_json_latency (out, "delivery_latency_us", &v[F_DEL_P50], r->delivery.count);
+    fprintf (out, ",\"group_rss_kb\":{\"before\":%.0f,\"setup\":%.0f,\"after\":%.0f}",
+             v[F_RSS_BEFORE], v[F_RSS_SETUP], v[F_RSS_AFTER]);
     if (opts->history) {
         fprintf (out, ",\"history\":{\"entries\":%" PRIu64 ",\"page\":%u,\"per_s\":%.0f,"
                       "\"ordered\":%s}",
-                 r->history.count, opts->page, r->history_rate,
+                 r->history.count, opts->page, v[F_HISTORY_PS],
                  r->history.ordered ? "true" : "false");
     }
     if (opts->baseline) {
         fprintf (out, ",\"baseline\":{\"pubsub_delivered_per_s\":%.0f,\"dealer_router_per_s\":%.0f,"
                       "\"delivered_ratio\":%.3f,\"acked_ratio\":%.3f}",
-                 r->pubsub, r->dealer, r->pubsub > 0 ? delivered / r->pubsub : 0.0,
-                 r->dealer > 0 ? acked / r->dealer : 0.0);
+                 v[F_PUBSUB], v[F_DEALER], v[F_DELIVERED_RATIO], v[F_ACKED_RATIO]);
     }
     fprintf (out, "}\n");
 }
@@ -1773,12 +1910,17 @@ s_gnuplot_quote (char *buf, size_t size, const char *text)
 }
 
 static int
-s_plot (const char *dir, const char *png, const s_results_t *r, bool listeners)
+s_plot (const char *png, const s_results_t *r, bool listeners)
 {
     char *gnuplot = s_find_program ("gnuplot");
     if (!gnuplot) {
         fprintf (stderr, "groupcast-loadgen: cannot plot: gnuplot not found (apt install "
                          "gnuplot-nox)\n");
+        return -1;
+    }
+    char *dir = gc_tmpdir_new ("loadgen-plot");
+    if (!dir) {
+        free (gnuplot);
         return -1;
     }
     char data[4200];
@@ -1807,6 +1949,7 @@ s_plot (const char *dir, const char *png, const s_results_t *r, bool listeners)
     }
     free (err);
     free (gnuplot);
+    gc_tmpdir_destroy (&dir);
     return rc;
 }
 
@@ -2033,6 +2176,101 @@ s_collect (s_run_t *run, s_results_t *r)
     r->deliver_s = (double) (last_delivery - run->start_ns) / 1e9;
 }
 
+//  One measurement: starts the system (unless --server), runs, stops it, then the baseline.
+//  Returns 0 with r filled, or -1 if the run could not be set up or was interrupted.
+static int
+s_measure (const s_opts_t *opts, s_results_t *r)
+{
+    int rc = -1;
+    s_run_t run;
+    memset (&run, 0, sizeof run);
+    s_system_t sys;
+    memset (&sys, 0, sizeof sys);
+    run.opts = opts;
+    run.names = (char **) calloc ((size_t) opts->groups, sizeof (char *));
+    run.specs = (char **) calloc ((size_t) opts->groups, sizeof (char *));
+    run.expected_per_group = (uint64_t *) calloc ((size_t) opts->groups, sizeof (uint64_t));
+    run.senders = (s_worker_t **) calloc ((size_t) opts->senders + 1, sizeof (s_worker_t *));
+    run.listeners = (s_worker_t **) calloc ((size_t) opts->listeners + 1, sizeof (s_worker_t *));
+    if (!run.names || !run.specs || !run.expected_per_group || !run.senders || !run.listeners
+        || gc_wire_random ((uint8_t *) &run.run_id, sizeof run.run_id) != 0) {
+        fprintf (stderr, "groupcast-loadgen: out of memory\n");
+        goto cleanup;
+    }
+    atomic_init (&run.phase, S_SETUP);
+    for (int g = 0; g < opts->groups; g++) {
+        run.names[g] = opts->groups == 1 ? zsys_sprintf ("%s", opts->prefix)
+                                         : zsys_sprintf ("%s-%d", opts->prefix, g + 1);
+        if (!run.names[g]) {
+            goto cleanup;
+        }
+    }
+    r->loadavg = s_loadavg ();
+    if (s_system_start (&sys, &run) != 0 || s_run (&run, &sys, r) != 0) {
+        goto cleanup;
+    }
+    s_collect (&run, r);
+    //  The system under test is stopped before the baseline runs, so it competes for nothing.
+    r->clean_exit = s_system_stop (&sys);
+    if (opts->baseline && !zsys_interrupted) {
+        int64_t duration_ns = opts->duration_us ? opts->duration_us * 1000 : INT64_C (3000000000);
+        if (duration_ns > INT64_C (10000000000)) {
+            duration_ns = INT64_C (10000000000);
+        }
+        if (opts->listeners > 0) {
+            r->pubsub = s_baseline_pubsub (opts->listeners, opts->size, duration_ns);
+        }
+        if (opts->senders > 0) {
+            r->dealer = s_baseline_dealer (opts->senders, opts->window, opts->size, duration_ns);
+        }
+    }
+    rc = zsys_interrupted ? -1 : 0;
+
+cleanup:
+    atomic_store (&run.phase, S_DONE);
+    for (int i = 0; run.senders && i < opts->senders; i++) {
+        s_worker_destroy (&run.senders[i]);
+    }
+    for (int i = 0; run.listeners && i < opts->listeners; i++) {
+        s_worker_destroy (&run.listeners[i]);
+    }
+    s_system_destroy (&sys, opts->keep);
+    for (int g = 0; g < opts->groups; g++) {
+        if (run.names) {
+            zstr_free (&run.names[g]);
+        }
+        if (run.specs) {
+            zstr_free (&run.specs[g]);
+        }
+    }
+    free (run.names);
+    free (run.specs);
+    free (run.expected_per_group);
+    free (run.senders);
+    free (run.listeners);
+    return rc;
+}
+
+//  True when a run delivered everything exactly once, in order; says why not otherwise.
+static bool
+s_correct (const s_opts_t *opts, const s_results_t *r, int run)
+{
+    bool correct = r->lost == 0 && r->duplicated == 0 && r->out_of_order == 0 && r->failed == 0
+                   && r->acked == r->sent && (!opts->history || r->history.ordered);
+    if (!correct) {
+        fprintf (stderr, "groupcast-loadgen: run %d FAILED: %" PRIu64 " lost, %" PRIu64
+                         " duplicated, %" PRIu64 " out of order, %" PRIu64 " of %" PRIu64
+                         " sends not acknowledged%s\n",
+                 run, r->lost, r->duplicated, r->out_of_order, r->sent - r->acked, r->sent,
+                 opts->history && !r->history.ordered ? ", history out of order" : "");
+    }
+    if (!r->clean_exit) {
+        fprintf (stderr, "groupcast-loadgen: run %d FAILED: a process did not exit cleanly\n",
+                 run);
+    }
+    return correct && r->clean_exit;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -2055,103 +2293,66 @@ main (int argc, char **argv)
     }
 
     status = 1;
+    bool ok = true;
+    int done = 0;
+    s_results_t *total = (s_results_t *) calloc (1, sizeof (s_results_t));
     s_results_t *r = (s_results_t *) calloc (1, sizeof (s_results_t));
-    s_run_t run;
-    memset (&run, 0, sizeof run);
-    s_system_t sys;
-    memset (&sys, 0, sizeof sys);
-    run.opts = &opts;
-    run.names = (char **) calloc ((size_t) opts.groups, sizeof (char *));
-    run.specs = (char **) calloc ((size_t) opts.groups, sizeof (char *));
-    run.expected_per_group = (uint64_t *) calloc ((size_t) opts.groups, sizeof (uint64_t));
-    run.senders = (s_worker_t **) calloc ((size_t) opts.senders + 1, sizeof (s_worker_t *));
-    run.listeners = (s_worker_t **) calloc ((size_t) opts.listeners + 1, sizeof (s_worker_t *));
-    if (!r || !run.names || !run.specs || !run.expected_per_group || !run.senders
-        || !run.listeners || gc_wire_random ((uint8_t *) &run.run_id, sizeof run.run_id) != 0) {
+    s_figures_t *figures = (s_figures_t *) calloc ((size_t) opts.repeat, sizeof (s_figures_t));
+    if (!total || !r || !figures) {
         fprintf (stderr, "groupcast-loadgen: out of memory\n");
         goto cleanup;
     }
-    atomic_init (&run.phase, S_SETUP);
-    for (int g = 0; g < opts.groups; g++) {
-        run.names[g] = opts.groups == 1 ? zsys_sprintf ("%s", opts.prefix)
-                                        : zsys_sprintf ("%s-%d", opts.prefix, g + 1);
-        if (!run.names[g]) {
+    total->history.ordered = true;
+    //  Bounded by --repeat; each run by its own deadlines.
+    for (int k = 0; k < opts.repeat && !zsys_interrupted; k++) {
+        memset (r, 0, sizeof *r);
+        if (s_measure (&opts, r) != 0) {
             goto cleanup;
         }
+        s_figures (r, &figures[k]);
+        ok = s_correct (&opts, r, k + 1) && ok;
+        s_accumulate (total, r);
+        total->history.ordered = total->history.ordered && r->history.ordered;
+        total->clean_exit = r->clean_exit;
+        if (opts.json) {
+            s_print_json (stdout, &opts, r, &figures[k], opts.repeat > 1 ? k + 1 : -1);
+        }
+        else if (opts.repeat > 1) {
+            s_print_run_line (stdout, k + 1, &figures[k]);
+        }
+        else {
+            s_print_summary (stdout, &opts, r, &figures[k], 1);
+        }
+        fflush (stdout);
+        done++;
     }
-    r->loadavg = s_loadavg ();
-    if (s_system_start (&sys, &run) != 0) {
+    if (done < opts.repeat) {
         goto cleanup;
     }
-    if (s_run (&run, &sys, r) != 0) {
-        goto cleanup;
-    }
-    r->setup_ok = true;
-    s_collect (&run, r);
-    //  The system under test is stopped before the baseline runs, so it competes for nothing.
-    r->clean_exit = s_system_stop (&sys);
-    if (opts.baseline && !zsys_interrupted) {
-        int64_t duration_ns = opts.duration_us ? opts.duration_us * 1000 : INT64_C (3000000000);
-        if (duration_ns > INT64_C (10000000000)) {
-            duration_ns = INT64_C (10000000000);
+    if (opts.repeat > 1) {
+        s_figures_t median;
+        s_median (figures, (size_t) opts.repeat, &median);
+        if (opts.json) {
+            s_print_json (stdout, &opts, total, &median, 0);
         }
-        if (opts.listeners > 0) {
-            r->pubsub = s_baseline_pubsub (opts.listeners, opts.size, duration_ns);
+        else {
+            s_print_summary (stdout, &opts, total, &median, opts.repeat);
         }
-        if (opts.senders > 0) {
-            r->dealer = s_baseline_dealer (opts.senders, opts.window, opts.size, duration_ns);
-        }
+        fflush (stdout);
     }
-    if (opts.json) {
-        s_print_json (stdout, &opts, r);
+    //  The distribution of every run together.
+    if (opts.csv && s_write_distribution (opts.csv, total) != 0) {
+        ok = false;
     }
-    else {
-        s_print_summary (stdout, &opts, r);
+    if (opts.plot && s_plot (opts.plot, total, opts.listeners > 0) != 0) {
+        ok = false;
     }
-    fflush (stdout);
-    bool outputs_ok = true;
-    if (opts.csv && s_write_distribution (opts.csv, r) != 0) {
-        outputs_ok = false;
-    }
-    if (opts.plot && s_plot (sys.dir, opts.plot, r, opts.listeners > 0) != 0) {
-        outputs_ok = false;
-    }
-    bool correct = r->lost == 0 && r->duplicated == 0 && r->out_of_order == 0 && r->failed == 0
-                   && r->acked == r->sent && (!opts.history || r->history.ordered);
-    if (!correct) {
-        fprintf (stderr, "groupcast-loadgen: FAILED: %" PRIu64 " lost, %" PRIu64
-                         " duplicated, %" PRIu64 " out of order, %" PRIu64 " of %" PRIu64
-                         " sends not acknowledged\n",
-                 r->lost, r->duplicated, r->out_of_order, r->sent - r->acked, r->sent);
-    }
-    if (!r->clean_exit) {
-        fprintf (stderr, "groupcast-loadgen: FAILED: a process did not exit cleanly\n");
-    }
-    status = correct && r->clean_exit && outputs_ok ? 0 : 1;
+    status = ok ? 0 : 1;
 
 cleanup:
-    atomic_store (&run.phase, S_DONE);
-    for (int i = 0; run.senders && i < opts.senders; i++) {
-        s_worker_destroy (&run.senders[i]);
-    }
-    for (int i = 0; run.listeners && i < opts.listeners; i++) {
-        s_worker_destroy (&run.listeners[i]);
-    }
-    s_system_destroy (&sys, opts.keep);
-    for (int g = 0; g < opts.groups; g++) {
-        if (run.names) {
-            zstr_free (&run.names[g]);
-        }
-        if (run.specs) {
-            zstr_free (&run.specs[g]);
-        }
-    }
-    free (run.names);
-    free (run.specs);
-    free (run.expected_per_group);
-    free (run.senders);
-    free (run.listeners);
+    free (total);
     free (r);
+    free (figures);
     if (zsys_interrupted && status == 0) {
         status = 1;
     }

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gc_itest.h"
 #include "gc_jsonl.h"
@@ -19,6 +20,9 @@
     gc_itest_client (sys, user, input, out, err, __VA_ARGS__, (const char *) NULL)
 
 #define S_MAX_LINES 2048
+
+//  A registry that asks for heartbeats every 200 ms and drops a group unheard for 1 s.
+static const char *const s_fast_registry[] = {"--heartbeat", "200", "--ttl", "1000", NULL};
 
 //  The entries a listener printed (or a sender had acknowledged), in output order.
 typedef struct {
@@ -169,6 +173,23 @@ s_client_env (gc_itest_t *sys, const char *user, const char *tag, char *const *e
     return proc;
 }
 
+//  A group name of this test process's own. A test that kills a group frees its ports, which
+//  a group of another test running alongside may take; a listener reconnecting there must not
+//  take that group's frames for ours (the topic is the name).
+static void
+s_unique (char *name, size_t size, const char *base)
+{
+    snprintf (name, size, "%s-%d", base, (int) getpid ());
+}
+
+//  "<group>: <text>", a notice as the client prints it.
+static const char *
+s_notice (char *buffer, size_t size, const char *group, const char *text)
+{
+    snprintf (buffer, size, "%s: %s", group, text);
+    return buffer;
+}
+
 //  The acknowledged message with the highest seq; its text is what a listener prints last.
 static const char *
 s_last_acked (const s_lines_t *acked, long long *seq)
@@ -183,43 +204,55 @@ s_last_acked (const s_lines_t *acked, long long *seq)
     return acked->count ? acked->text[best] : "";
 }
 
-//  kill -9 a group under a running listener while a sender keeps sending, then restart it on
-//  the same data and ports: every acknowledged message is printed once, in order.
+//  A group that stops answering is reported silent, then back. kill -9 it under a running
+//  listener while a sender keeps sending, and restart it on the same data and ports: every
+//  acknowledged message is printed once, in order.
 static void
-test_group_killed_and_restarted (void)
+s_group_killed_and_restarted (gc_itest_t *sys)
 {
-    gc_itest_t *sys = gc_itest_new (GC_BIN_DIR, "rel-kill", true, NULL);
-    CHECK (sys);
+    char ops[64], note[128];
+    s_unique (ops, sizeof ops, "ops");
     char ep[256], pub[256];
     const char *group_args[] = {"--heartbeat", "200", NULL};
-    gc_proc_t *group = gc_itest_group (sys, "ops", group_args, ep, pub);
+    gc_proc_t *group = gc_itest_group (sys, ops, group_args, ep, pub);
     CHECK (group);
-    CHECK_INT_EQ (CLIENT (sys, "alice", NULL, NULL, NULL, "join", "ops"), 0);
-    CHECK_INT_EQ (CLIENT (sys, "bob", NULL, NULL, NULL, "join", "ops"), 0);
-    gc_proc_t *listener = gc_itest_client_start (sys, "bob", 0, "listen", "ops", "--json",
+    CHECK_INT_EQ (CLIENT (sys, "alice", NULL, NULL, NULL, "join", ops), 0);
+    CHECK_INT_EQ (CLIENT (sys, "bob", NULL, NULL, NULL, "join", ops), 0);
+    gc_proc_t *listener = gc_itest_client_start (sys, "bob", 0, "listen", ops, "--json",
                                                  (const char *) NULL);
     CHECK (listener);
     CHECK_INT_EQ (gc_proc_wait_output (listener, "listening", 1, 15000), 0);
-    gc_proc_t *sender = gc_itest_client_start (sys, "alice", 1, "send", "ops", "--json",
+
+    //  Frozen (its ports stay taken), then thawed.
+    CHECK_INT_EQ (gc_proc_kill (group, SIGSTOP), 0);
+    CHECK_INT_EQ (gc_proc_wait_output (listener, s_notice (note, sizeof note, ops,
+                                                           "group is silent"),
+                                       1, 15000),
+                  0);
+    CHECK_INT_EQ (gc_proc_kill (group, SIGCONT), 0);
+    CHECK_INT_EQ (gc_proc_wait_output (listener, s_notice (note, sizeof note, ops,
+                                                           "group is back"),
+                                       1, 15000),
+                  0);
+
+    gc_proc_t *sender = gc_itest_client_start (sys, "alice", 1, "send", ops, "--json",
                                                (const char *) NULL);
     CHECK (sender);
     CHECK_INT_EQ (s_write_lines (sender, "t", 0, 100), 0);
     CHECK_INT_EQ (gc_proc_wait_output (sender, "\"text\":\"t99\"", 1, 15000), 0);
 
-    //  Some in flight when it dies, more sent while it is down.
+    //  Some in flight when it dies, more sent while it is down; restarted at once, so that
+    //  nothing else takes its ports meanwhile.
     CHECK_INT_EQ (s_write_lines (sender, "t", 100, 150), 0);
     CHECK_INT_EQ (gc_proc_kill (group, SIGKILL), 0);
     CHECK_INT_EQ (gc_itest_stop (sys, group, NULL), 128 + SIGKILL);
     CHECK_INT_EQ (s_write_lines (sender, "t", 150, 200), 0);
-    CHECK_INT_EQ (gc_proc_wait_output (listener, "ops: group is silent", 1, 15000), 0);
-
     const char *again_args[] = {"--heartbeat", "200", "--bind", ep, "--pub", pub, NULL};
     char ep2[256], pub2[256];
-    group = gc_itest_group (sys, "ops", again_args, ep2, pub2);
+    group = gc_itest_group (sys, ops, again_args, ep2, pub2);
     CHECK (group);
     CHECK_STR_EQ (ep2, ep);
     CHECK_STR_EQ (pub2, pub);
-    CHECK_INT_EQ (gc_proc_wait_output (listener, "ops: group is back", 1, 15000), 0);
     CHECK_INT_EQ (s_write_lines (sender, "t", 200, 300), 0);
     gc_proc_close_stdin (sender);
     //  Retries with the same message ids carried every message across the restart.
@@ -238,27 +271,26 @@ test_group_killed_and_restarted (void)
     CHECK_INT_EQ (printed->count, 300);
     free (printed);
     free (acked);
-    CHECK (gc_itest_destroy (&sys));
 }
 
 //  A listener with a tiny high-water mark, stopped while 300 messages go by and then reading
 //  slowly, prints each once in order, catching up from history; meanwhile the sender and a
 //  second listener are not held up.
 static void
-test_slow_listener_catches_up (void)
+s_slow_listener_catches_up (gc_itest_t *sys)
 {
-    gc_itest_t *sys = gc_itest_new (GC_BIN_DIR, "rel-slow", true, NULL);
-    CHECK (sys);
-    CHECK (gc_itest_group (sys, "ops", NULL, NULL, NULL));
+    char ops[64], note[128];
+    s_unique (ops, sizeof ops, "ops");
+    CHECK (gc_itest_group (sys, ops, NULL, NULL, NULL));
     const char *users[] = {"alice", "bob", "carol"};
     for (int i = 0; i < 3; i++) {
-        CHECK_INT_EQ (CLIENT (sys, users[i], NULL, NULL, NULL, "join", "ops"), 0);
+        CHECK_INT_EQ (CLIENT (sys, users[i], NULL, NULL, NULL, "join", ops), 0);
     }
     char *env[] = {"GROUPCAST_SUB_RCVHWM=4", "GROUPCAST_LISTEN_DELAY_MS=3", NULL};
-    const char *args[] = {"listen", "ops", "--json", NULL};
+    const char *args[] = {"listen", ops, "--json", NULL};
     gc_proc_t *slow = s_client_env (sys, "bob", "slow-listener", env, args);
     CHECK (slow);
-    gc_proc_t *fast = gc_itest_client_start (sys, "carol", 0, "listen", "ops", "--json",
+    gc_proc_t *fast = gc_itest_client_start (sys, "carol", 0, "listen", ops, "--json",
                                              (const char *) NULL);
     CHECK (fast);
     CHECK_INT_EQ (gc_proc_wait_output (slow, "listening", 1, 15000), 0);
@@ -267,7 +299,7 @@ test_slow_listener_catches_up (void)
     CHECK_INT_EQ (gc_proc_kill (slow, SIGSTOP), 0);
     char *input = s_input ("m", 0, 300);
     char *out = NULL;
-    int rc = CLIENT (sys, "alice", input, &out, NULL, "send", "ops", "--json");
+    int rc = CLIENT (sys, "alice", input, &out, NULL, "send", ops, "--json");
     free (input);
     CHECK_INT_EQ (rc, 0);
     CHECK_INT_EQ (gc_jsonl_count (out), 300);
@@ -286,77 +318,83 @@ test_slow_listener_catches_up (void)
     free (lines);
     //  It really did lose live entries and fetch them again.
     char *err = gc_proc_stderr (slow);
-    CHECK_CONTAINS (err, "ops: missed live entries; catching up from history");
+    CHECK_CONTAINS (err, s_notice (note, sizeof note, ops,
+                                   "missed live entries; catching up from history"));
     free (err);
     lines = s_lines (fast);
     CHECK (s_contiguous (lines, 4, 303));
     free (lines);
-    CHECK (gc_itest_destroy (&sys));
 }
 
 //  Groups keep serving while the registry is down, reappear as soon as it is back, and a group
 //  that died without unregistering is dropped after the TTL.
 static void
-test_registry_restart_and_ttl (void)
+s_registry_restart_and_ttl (gc_itest_t *sys)
 {
-    const char *server_args[] = {"--heartbeat", "200", "--ttl", "1000", NULL};
-    gc_itest_t *sys = gc_itest_new (GC_BIN_DIR, "rel-registry", true, server_args);
-    CHECK (sys);
-    CHECK (gc_itest_group (sys, "ops", NULL, NULL, NULL));
-    gc_proc_t *dev = gc_itest_group (sys, "dev", NULL, NULL, NULL);
-    CHECK (dev);
-    CHECK_INT_EQ (CLIENT (sys, "alice", NULL, NULL, NULL, "join", "ops"), 0);
+    //  Names of our own: a group elsewhere whose registry died keeps heartbeating at that port,
+    //  and ours may have it now; the checks below look for our names only.
+    char ops[64], dev[64], ops_json[96], dev_json[96], text[128];
+    s_unique (ops, sizeof ops, "ops");
+    s_unique (dev, sizeof dev, "dev");
+    snprintf (ops_json, sizeof ops_json, "\"name\":\"%s\"", ops);
+    snprintf (dev_json, sizeof dev_json, "\"name\":\"%s\"", dev);
+    CHECK (gc_itest_group (sys, ops, NULL, NULL, NULL));
+    gc_proc_t *dev_group = gc_itest_group (sys, dev, NULL, NULL, NULL);
+    CHECK (dev_group);
+    CHECK_INT_EQ (CLIENT (sys, "alice", NULL, NULL, NULL, "join", ops), 0);
 
-    CHECK_INT_EQ (gc_proc_kill (sys->server, SIGKILL), 0);
-    CHECK_INT_EQ (gc_itest_stop (sys, sys->server, NULL), 128 + SIGKILL);
-    char *out = NULL, *err = NULL;
-    CHECK_INT_EQ (CLIENT (sys, "alice", NULL, NULL, NULL, "--timeout", "1000", "send", "ops",
+    //  Frozen, it answers nobody; killed, it is restarted at once on the same port (so that
+    //  nothing else takes the port meanwhile) and hears from both groups again.
+    CHECK_INT_EQ (gc_proc_kill (sys->server, SIGSTOP), 0);
+    char *out = NULL;
+    CHECK_INT_EQ (CLIENT (sys, "alice", NULL, NULL, NULL, "--timeout", "1000", "send", ops,
                           "while the registry is down"),
                   0);
-    CHECK_INT_EQ (CLIENT (sys, "alice", NULL, &out, NULL, "--timeout", "1000", "history", "ops",
+    CHECK_INT_EQ (CLIENT (sys, "alice", NULL, &out, NULL, "--timeout", "1000", "history", ops,
                           "--json"),
                   0);
     CHECK_CONTAINS (out, "\"text\":\"while the registry is down\"");
     free (out);
-
-    //  Restarted on the same port, it hears from both groups again.
-    CHECK_INT_EQ (gc_itest_start_server (sys, server_args), 0);
-    CHECK_INT_EQ (gc_proc_wait_output (sys->server, "name=ops", 1, 5000), 0);
-    CHECK_INT_EQ (gc_proc_wait_output (sys->server, "name=dev", 1, 5000), 0);
-    CHECK_INT_EQ (CLIENT (sys, "alice", NULL, &out, &err, "groups", "--json"), 0);
-    CHECK_INT_EQ (gc_jsonl_count (out), 2);
-    CHECK_CONTAINS (out, "\"name\":\"dev\"");
-    CHECK_CONTAINS (out, "\"name\":\"ops\"");
-    free (out);
-    free (err);
-
-    CHECK_INT_EQ (gc_proc_kill (dev, SIGKILL), 0);
-    CHECK_INT_EQ (gc_itest_stop (sys, dev, NULL), 128 + SIGKILL);
-    CHECK_INT_EQ (gc_proc_wait_output (sys->server, "GROUP EXPIRED name=dev", 1, 10000), 0);
+    CHECK_INT_EQ (gc_proc_kill (sys->server, SIGKILL), 0);
+    CHECK_INT_EQ (gc_itest_stop (sys, sys->server, NULL), 128 + SIGKILL);
+    CHECK_INT_EQ (gc_itest_start_server (sys, s_fast_registry), 0);
+    snprintf (text, sizeof text, "name=%s ", ops);
+    CHECK_INT_EQ (gc_proc_wait_output (sys->server, text, 1, 5000), 0);
+    snprintf (text, sizeof text, "name=%s ", dev);
+    CHECK_INT_EQ (gc_proc_wait_output (sys->server, text, 1, 5000), 0);
     CHECK_INT_EQ (CLIENT (sys, "alice", NULL, &out, NULL, "groups", "--json"), 0);
-    CHECK_INT_EQ (gc_jsonl_count (out), 1);
-    CHECK_CONTAINS (out, "\"name\":\"ops\"");
+    CHECK_CONTAINS (out, ops_json);
+    CHECK_CONTAINS (out, dev_json);
     free (out);
-    //  ops, still heartbeating, was never dropped.
-    err = gc_proc_stderr (sys->server);
-    CHECK (!strstr (err, "GROUP EXPIRED name=ops"));
+
+    //  Killed, it cannot unregister: the registry drops it after the TTL, and only it.
+    CHECK_INT_EQ (gc_proc_kill (dev_group, SIGKILL), 0);
+    CHECK_INT_EQ (gc_itest_stop (sys, dev_group, NULL), 128 + SIGKILL);
+    snprintf (text, sizeof text, "GROUP EXPIRED name=%s ", dev);
+    CHECK_INT_EQ (gc_proc_wait_output (sys->server, text, 1, 10000), 0);
+    CHECK_INT_EQ (CLIENT (sys, "alice", NULL, &out, NULL, "groups", "--json"), 0);
+    CHECK_CONTAINS (out, ops_json);
+    CHECK (!strstr (out, dev_json));
+    free (out);
+    char *err = gc_proc_stderr (sys->server);
+    snprintf (text, sizeof text, "GROUP EXPIRED name=%s ", ops);
+    CHECK (!strstr (err, text));
     free (err);
-    CHECK (gc_itest_destroy (&sys));
 }
 
 //  Ctrl-C ends a listener at once even while its group and the registry are both down and a
 //  request to them would wait for 20 s.
 static void
-test_interrupt_while_all_down (void)
+s_interrupt_while_all_down (gc_itest_t *sys)
 {
-    gc_itest_t *sys = gc_itest_new (GC_BIN_DIR, "rel-intr", true, NULL);
-    CHECK (sys);
+    char ops[64], note[128];
+    s_unique (ops, sizeof ops, "ops");
     const char *group_args[] = {"--heartbeat", "200", NULL};
-    gc_proc_t *group = gc_itest_group (sys, "ops", group_args, NULL, NULL);
+    gc_proc_t *group = gc_itest_group (sys, ops, group_args, NULL, NULL);
     CHECK (group);
-    CHECK_INT_EQ (CLIENT (sys, "bob", NULL, NULL, NULL, "join", "ops"), 0);
+    CHECK_INT_EQ (CLIENT (sys, "bob", NULL, NULL, NULL, "join", ops), 0);
     gc_proc_t *listener = gc_itest_client_start (sys, "bob", 0, "--timeout", "20000", "listen",
-                                                 "ops", (const char *) NULL);
+                                                 ops, (const char *) NULL);
     CHECK (listener);
     CHECK_INT_EQ (gc_proc_wait_output (listener, "listening", 1, 15000), 0);
     CHECK_INT_EQ (gc_proc_kill (group, SIGKILL), 0);
@@ -364,32 +402,34 @@ test_interrupt_while_all_down (void)
     CHECK_INT_EQ (gc_proc_kill (sys->server, SIGKILL), 0);
     CHECK_INT_EQ (gc_itest_stop (sys, sys->server, NULL), 128 + SIGKILL);
     //  The notice comes just before the listener asks where the group went.
-    CHECK_INT_EQ (gc_proc_wait_output (listener, "ops: group is silent", 1, 15000), 0);
+    CHECK_INT_EQ (gc_proc_wait_output (listener, s_notice (note, sizeof note, ops,
+                                                           "group is silent"),
+                                       1, 15000),
+                  0);
     CHECK_INT_EQ (gc_proc_kill (listener, SIGINT), 0);
     CHECK_INT_EQ (gc_proc_wait (listener, 5000), 0);
     CHECK (gc_proc_clean (listener));
-    CHECK (gc_itest_destroy (&sys));
 }
 
 //  --after-seq and --since replay history and go live with no gap or repeat at the seam while
 //  a sender keeps sending; joins and leaves are entries of the same stream.
 static void
-test_replay_seams_and_events (void)
+s_replay_seams_and_events (gc_itest_t *sys)
 {
-    gc_itest_t *sys = gc_itest_new (GC_BIN_DIR, "rel-seams", true, NULL);
-    CHECK (sys);
-    CHECK (gc_itest_group (sys, "ops", NULL, NULL, NULL));
+    char ops[64];
+    s_unique (ops, sizeof ops, "ops");
+    CHECK (gc_itest_group (sys, ops, NULL, NULL, NULL));
     //  seq 1-3 the joins, 4-23 h0..h19, 24 "mark".
     const char *users[] = {"alice", "bob", "carol"};
     for (int i = 0; i < 3; i++) {
-        CHECK_INT_EQ (CLIENT (sys, users[i], NULL, NULL, NULL, "join", "ops"), 0);
+        CHECK_INT_EQ (CLIENT (sys, users[i], NULL, NULL, NULL, "join", ops), 0);
     }
     char *input = s_input ("h", 0, 20);
-    int rc = CLIENT (sys, "alice", input, NULL, NULL, "send", "ops");
+    int rc = CLIENT (sys, "alice", input, NULL, NULL, "send", ops);
     free (input);
     CHECK_INT_EQ (rc, 0);
     char *out = NULL;
-    CHECK_INT_EQ (CLIENT (sys, "alice", NULL, &out, NULL, "send", "ops", "mark", "--json"), 0);
+    CHECK_INT_EQ (CLIENT (sys, "alice", NULL, &out, NULL, "send", ops, "mark", "--json"), 0);
     long long mark_seq = gc_jsonl_num (out, "seq");
     long long mark_ts = gc_jsonl_num (out, "ts_us");
     free (out);
@@ -398,21 +438,21 @@ test_replay_seams_and_events (void)
     snprintf (since, sizeof since, "%lld.%06lld", mark_ts / 1000000, mark_ts % 1000000);
 
     //  The listeners start while the sender is busy.
-    gc_proc_t *sender = gc_itest_client_start (sys, "alice", 1, "send", "ops", "--json",
+    gc_proc_t *sender = gc_itest_client_start (sys, "alice", 1, "send", ops, "--json",
                                                (const char *) NULL);
     CHECK (sender);
     CHECK_INT_EQ (s_write_lines (sender, "c", 0, 100), 0);
-    gc_proc_t *after = gc_itest_client_start (sys, "bob", 0, "listen", "ops", "--json",
+    gc_proc_t *after = gc_itest_client_start (sys, "bob", 0, "listen", ops, "--json",
                                               "--after-seq", "10", (const char *) NULL);
     gc_proc_t *since_l = gc_itest_client_start (sys, "carol", 0, "listen", "--since", since,
-                                                "ops", "--json", (const char *) NULL);
+                                                ops, "--json", (const char *) NULL);
     CHECK (after && since_l);
     CHECK_INT_EQ (s_write_lines (sender, "c", 100, 200), 0);
     CHECK_INT_EQ (gc_proc_wait_output (after, "listening", 1, 15000), 0);
     CHECK_INT_EQ (gc_proc_wait_output (since_l, "listening", 1, 15000), 0);
     //  dave comes and goes in the middle of it.
-    CHECK_INT_EQ (CLIENT (sys, "dave", NULL, NULL, NULL, "--name", "dave", "join", "ops"), 0);
-    CHECK_INT_EQ (CLIENT (sys, "dave", NULL, &out, NULL, "--json", "leave", "ops"), 0);
+    CHECK_INT_EQ (CLIENT (sys, "dave", NULL, NULL, NULL, "--name", "dave", "join", ops), 0);
+    CHECK_INT_EQ (CLIENT (sys, "dave", NULL, &out, NULL, "--json", "leave", ops), 0);
     long long leave_seq = gc_jsonl_num (out, "seq");
     free (out);
     CHECK_INT_EQ (s_write_lines (sender, "c", 200, 250), 0);
@@ -452,27 +492,26 @@ test_replay_seams_and_events (void)
         free (printed);
     }
     free (acked);
-    CHECK (gc_itest_destroy (&sys));
 }
 
 //  --resume continues after the last entry printed in an earlier run, even when that run was
 //  stopped with entries received but not yet printed.
 static void
-test_resume_after_listener_restart (void)
+s_resume_after_listener_restart (gc_itest_t *sys)
 {
-    gc_itest_t *sys = gc_itest_new (GC_BIN_DIR, "rel-resume", true, NULL);
-    CHECK (sys);
-    CHECK (gc_itest_group (sys, "ops", NULL, NULL, NULL));
-    CHECK_INT_EQ (CLIENT (sys, "alice", NULL, NULL, NULL, "join", "ops"), 0);
-    CHECK_INT_EQ (CLIENT (sys, "bob", NULL, NULL, NULL, "join", "ops"), 0);
+    char ops[64];
+    s_unique (ops, sizeof ops, "ops");
+    CHECK (gc_itest_group (sys, ops, NULL, NULL, NULL));
+    CHECK_INT_EQ (CLIENT (sys, "alice", NULL, NULL, NULL, "join", ops), 0);
+    CHECK_INT_EQ (CLIENT (sys, "bob", NULL, NULL, NULL, "join", ops), 0);
     //  A slow reader: most of the 200 entries wait in its queue when it is stopped.
     char *env[] = {"GROUPCAST_LISTEN_DELAY_MS=20", NULL};
-    const char *args[] = {"listen", "ops", "--json", NULL};
+    const char *args[] = {"listen", ops, "--json", NULL};
     gc_proc_t *first = s_client_env (sys, "bob", "resume-first", env, args);
     CHECK (first);
     CHECK_INT_EQ (gc_proc_wait_output (first, "listening", 1, 15000), 0);
     char *input = s_input ("r", 0, 200);
-    int rc = CLIENT (sys, "alice", input, NULL, NULL, "send", "ops");
+    int rc = CLIENT (sys, "alice", input, NULL, NULL, "send", ops);
     free (input);
     CHECK_INT_EQ (rc, 0);
     CHECK_INT_EQ (gc_proc_wait_output (first, "\"text\":\"r9\"", 1, 15000), 0);
@@ -487,37 +526,35 @@ test_resume_after_listener_restart (void)
     free (before);
 
     //  More while nobody listens, then the second run picks up right after the first.
-    CHECK_INT_EQ (CLIENT (sys, "alice", NULL, NULL, NULL, "send", "ops", "after the break"), 0);
-    gc_proc_t *second = gc_itest_client_start (sys, "bob", 0, "listen", "ops", "--json",
+    CHECK_INT_EQ (CLIENT (sys, "alice", NULL, NULL, NULL, "send", ops, "after the break"), 0);
+    gc_proc_t *second = gc_itest_client_start (sys, "bob", 0, "listen", ops, "--json",
                                                "--resume", (const char *) NULL);
     CHECK (second);
     CHECK_INT_EQ (gc_proc_wait_output (second, "\"text\":\"after the break\"", 1, 15000), 0);
     s_lines_t *after = s_lines (second);
     CHECK (s_contiguous (after, printed_last + 1, 203));
     free (after);
-    CHECK (gc_itest_destroy (&sys));
 }
 
-//  A --memory group restarted without its history counts from 1 again: the listener says so
-//  and prints the new instance's entries instead of dropping them as already seen.
+//  A --memory group restarted without its history (and elsewhere) counts from 1 again: the
+//  listener finds it through the registry, says so, and prints the new instance's entries
+//  instead of dropping them as already seen.
 static void
-test_memory_group_restarted (void)
+s_memory_group_restarted (gc_itest_t *sys)
 {
-    const char *server_args[] = {"--heartbeat", "200", "--ttl", "1000", NULL};
-    gc_itest_t *sys = gc_itest_new (GC_BIN_DIR, "rel-memory", true, server_args);
-    CHECK (sys);
-    char ep[256], pub[256];
+    char ops[64], note[128];
+    s_unique (ops, sizeof ops, "ops");
     const char *group_args[] = {"--memory", "--heartbeat", "200", NULL};
-    gc_proc_t *group = gc_itest_group (sys, "ops", group_args, ep, pub);
+    gc_proc_t *group = gc_itest_group (sys, ops, group_args, NULL, NULL);
     CHECK (group);
-    CHECK_INT_EQ (CLIENT (sys, "alice", NULL, NULL, NULL, "join", "ops"), 0);
-    CHECK_INT_EQ (CLIENT (sys, "bob", NULL, NULL, NULL, "join", "ops"), 0);
-    gc_proc_t *listener = gc_itest_client_start (sys, "bob", 0, "listen", "ops", "--json",
-                                                 (const char *) NULL);
+    CHECK_INT_EQ (CLIENT (sys, "alice", NULL, NULL, NULL, "join", ops), 0);
+    CHECK_INT_EQ (CLIENT (sys, "bob", NULL, NULL, NULL, "join", ops), 0);
+    gc_proc_t *listener = gc_itest_client_start (sys, "bob", 0, "--timeout", "1000", "listen",
+                                                 ops, "--json", (const char *) NULL);
     CHECK (listener);
     CHECK_INT_EQ (gc_proc_wait_output (listener, "listening", 1, 15000), 0);
     char *input = s_input ("a", 0, 10);
-    int rc = CLIENT (sys, "alice", input, NULL, NULL, "send", "ops");
+    int rc = CLIENT (sys, "alice", input, NULL, NULL, "send", ops);
     free (input);
     CHECK_INT_EQ (rc, 0);
     CHECK_INT_EQ (gc_proc_wait_output (listener, "\"text\":\"a9\"", 1, 15000), 0);
@@ -525,16 +562,18 @@ test_memory_group_restarted (void)
     CHECK_INT_EQ (gc_proc_kill (group, SIGKILL), 0);
     CHECK_INT_EQ (gc_itest_stop (sys, group, NULL), 128 + SIGKILL);
     //  The new instance has a new group_id: it may take the name once the old one expired.
-    CHECK_INT_EQ (gc_proc_wait_output (sys->server, "GROUP EXPIRED name=ops", 1, 10000), 0);
-    const char *again_args[] = {"--memory", "--heartbeat", "200", "--bind", ep, "--pub", pub,
-                                NULL};
-    CHECK (gc_itest_group (sys, "ops", again_args, NULL, NULL));
-    CHECK_INT_EQ (gc_proc_wait_output (listener, "ops: group restarted without its history", 1,
-                                       15000),
+    char expired[128];
+    snprintf (expired, sizeof expired, "GROUP EXPIRED name=%s", ops);
+    CHECK_INT_EQ (gc_proc_wait_output (sys->server, expired, 1, 10000), 0);
+    CHECK (gc_itest_group (sys, ops, group_args, NULL, NULL));
+    CHECK_INT_EQ (gc_proc_wait_output (listener, s_notice (note, sizeof note, ops,
+                                                           "group restarted without its "
+                                                           "history"),
+                                       1, 15000),
                   0);
-    CHECK_INT_EQ (CLIENT (sys, "alice", NULL, NULL, NULL, "join", "ops"), 0);
+    CHECK_INT_EQ (CLIENT (sys, "alice", NULL, NULL, NULL, "join", ops), 0);
     input = s_input ("b", 0, 5);
-    rc = CLIENT (sys, "alice", input, NULL, NULL, "send", "ops");
+    rc = CLIENT (sys, "alice", input, NULL, NULL, "send", ops);
     free (input);
     CHECK_INT_EQ (rc, 0);
     CHECK_INT_EQ (gc_proc_wait_output (listener, "\"text\":\"b4\"", 1, 15000), 0);
@@ -548,7 +587,59 @@ test_memory_group_restarted (void)
     CHECK_INT_EQ (lines->seq[15], 6);
     CHECK_STR_EQ (lines->text[15], "b4");
     free (lines);
+}
+
+//  Runs a case on a fresh system (a registry started with server_args) and always tears it
+//  down, so that a failed CHECK, which returns from the body, leaves no process behind.
+static void
+s_run (const char *tag, const char *const *server_args, void (*body) (gc_itest_t *sys))
+{
+    gc_itest_t *sys = gc_itest_new (GC_BIN_DIR, tag, true, server_args);
+    CHECK (sys);
+    body (sys);
     CHECK (gc_itest_destroy (&sys));
+}
+
+static void
+test_group_killed_and_restarted (void)
+{
+    s_run ("rel-kill", NULL, s_group_killed_and_restarted);
+}
+
+static void
+test_slow_listener_catches_up (void)
+{
+    s_run ("rel-slow", NULL, s_slow_listener_catches_up);
+}
+
+static void
+test_registry_restart_and_ttl (void)
+{
+    s_run ("rel-registry", s_fast_registry, s_registry_restart_and_ttl);
+}
+
+static void
+test_interrupt_while_all_down (void)
+{
+    s_run ("rel-intr", NULL, s_interrupt_while_all_down);
+}
+
+static void
+test_replay_seams_and_events (void)
+{
+    s_run ("rel-seams", NULL, s_replay_seams_and_events);
+}
+
+static void
+test_resume_after_listener_restart (void)
+{
+    s_run ("rel-resume", NULL, s_resume_after_listener_restart);
+}
+
+static void
+test_memory_group_restarted (void)
+{
+    s_run ("rel-memory", s_fast_registry, s_memory_group_restarted);
 }
 
 static const gc_test_case_t cases[] = {

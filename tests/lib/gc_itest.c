@@ -12,6 +12,10 @@
 
 #define S_MAX_ARGS 64
 
+//  Every process binds port 0: the kernel picks a random free port. czmq's `*` would scan up
+//  from 49152 and hand a port that a killed process just freed to the next test running in
+//  parallel, which then answers requests meant for the restarted process.
+
 static void
 s_track (gc_itest_t *self, gc_proc_t *proc)
 {
@@ -24,7 +28,7 @@ int
 gc_itest_start_server (gc_itest_t *self, const char *const *args)
 {
     char *bin = gc_bin (self->bin_dir, "groupcast-server");
-    const char *argv[S_MAX_ARGS] = {bin, "--bind", "tcp://127.0.0.1:*"};
+    const char *argv[S_MAX_ARGS] = {bin, "--bind", "tcp://127.0.0.1:0"};
     int argc = 3;
     for (int i = 0; args && args[i] && argc < S_MAX_ARGS - 1; i++) {
         argv[argc++] = args[i];
@@ -78,8 +82,8 @@ gc_itest_group (gc_itest_t *self, const char *name, const char *const *args, cha
     snprintf (data, sizeof data, "%s/data/%s", self->dir, name);
     const char *argv[S_MAX_ARGS] = {bin,    "--name", name,   "--server",
                                     self->server_ep[0] ? self->server_ep : "tcp://127.0.0.1:1",
-                                    "--bind", "tcp://127.0.0.1:*", "--pub",
-                                    "tcp://127.0.0.1:*", "--data", data};
+                                    "--bind", "tcp://127.0.0.1:0", "--pub",
+                                    "tcp://127.0.0.1:0", "--data", data};
     int argc = 11;
     for (int i = 0; args && args[i] && argc < S_MAX_ARGS - 1; i++) {
         argv[argc++] = args[i];

@@ -2,8 +2,8 @@
     users, each user with its own state directory, all in the test's own temp directory
     SPDX-License-Identifier: MPL-2.0
 
-    Every process binds port `*` on 127.0.0.1 and reports the endpoint on its READY line, so
-    tests never guess ports and ctest -j is safe.
+    Every process binds port 0 on 127.0.0.1 (the kernel picks a free port) and reports the
+    endpoint on its READY line, so tests never guess ports and ctest -j is safe.
 */
 #ifndef GC_ITEST_H_INCLUDED
 #define GC_ITEST_H_INCLUDED
@@ -32,7 +32,7 @@ gc_itest_t *gc_itest_new (const char *bin_dir, const char *tag, bool with_server
 //  Starts (or restarts) the registry. Returns 0 or -1.
 int gc_itest_start_server (gc_itest_t *self, const char *const *args);
 
-//  Starts group `name` with --server, --bind/--pub on 127.0.0.1:* and --data <dir>/data/<name>,
+//  Starts group `name` with --server, --bind/--pub on 127.0.0.1:0 and --data <dir>/data/<name>,
 //  plus extra args (NULL-terminated, may be NULL), and waits for its READY line. Copies its
 //  endpoints into ep and pub (256 bytes each, either may be NULL). Returns the process (owned by
 //  self; stop it with gc_itest_stop) or NULL.

@@ -97,6 +97,7 @@ gc_test_run (int argc, char **argv, const gc_test_case_t *cases)
         }
         gc_test_failed = 0;
         c->fn ();
+        gc_proc_kill_all ();
         //  Flush stderr first so a CHECK message appears before its FAIL line when both go to
         //  the same terminal or log
         fflush (stderr);
@@ -241,6 +242,31 @@ struct gc_proc {
     s_capture_t out; //  the child's stdout
     s_capture_t err; //  the child's stderr
 };
+
+//  Every process started and not yet destroyed, so a case that fails a CHECK half-way (and
+//  returns before its cleanup) does not leave servers running: gc_test_run kills them.
+#define S_LIVE_MAX 256
+static gc_proc_t *s_live[S_LIVE_MAX];
+static size_t s_live_count;
+
+static void
+s_live_add (gc_proc_t *proc)
+{
+    if (s_live_count < S_LIVE_MAX) {
+        s_live[s_live_count++] = proc;
+    }
+}
+
+static void
+s_live_remove (gc_proc_t *proc)
+{
+    for (size_t i = 0; i < s_live_count; i++) {
+        if (s_live[i] == proc) {
+            s_live[i] = s_live[--s_live_count];
+            return;
+        }
+    }
+}
 
 static int64_t
 s_now_ms (void)
@@ -599,6 +625,7 @@ gc_proc_start (const char *dir, const char *tag, char *const argv[], char *const
         fprintf (stderr, "cannot start '%s': %s\n", argv[0], strerror (spawn_rc));
         goto cleanup;
     }
+    s_live_add (self);
     self->pid = pid;
     s_watch (self);
     rc = 0;
@@ -882,6 +909,20 @@ gc_proc_clean (gc_proc_t *self)
 }
 
 void
+gc_proc_kill_all (void)
+{
+    for (size_t i = 0; i < s_live_count; i++) {
+        gc_proc_t *proc = s_live[i];
+        if (proc->pid > 0 && !s_try_reap (proc)) {
+            fprintf (stderr, "killing '%s' (pid %d), left running by the case\n", proc->tag,
+                     (int) proc->pid);
+            kill (proc->pid, SIGKILL);
+            gc_proc_wait (proc, GC_PROC_KILL_WAIT_MS);
+        }
+    }
+}
+
+void
 gc_proc_destroy (gc_proc_t **self_p)
 {
     assert (self_p);
@@ -889,6 +930,7 @@ gc_proc_destroy (gc_proc_t **self_p)
     if (!self) {
         return;
     }
+    s_live_remove (self);
     s_close (&self->stdin_fd);
     if (self->pid > 0 && !s_try_reap (self)) {
         kill (self->pid, SIGKILL);

@@ -79,6 +79,10 @@ pid_t gc_proc_pid (gc_proc_t *self);
 //  the process has exited: LeakSanitizer reports at exit.
 bool gc_proc_clean (gc_proc_t *self);
 
+//  SIGKILLs and reaps every process started and not yet destroyed (gc_test_run calls it after
+//  each case, so a failed CHECK cannot leave servers running).
+void gc_proc_kill_all (void);
+
 //  Stops the process if still running (SIGKILL, then reaps it) and frees. Accepts NULL.
 void gc_proc_destroy (gc_proc_t **self_p);
 
