@@ -328,6 +328,7 @@ gc_client_resolve (gc_client_t *self, const char *spec, const gc_group_info_t **
 static int
 s_send_request (gc_client_t *self, s_conn_t *conn, gc_group_request_t *request)
 {
+    request->group = conn->name;
     request->sender = (char *) gc_identity_id (self->identity);
     request->token.data = (uint8_t *) gc_identity_token (self->identity);
     request->token.len = GC_TOKEN_SIZE;

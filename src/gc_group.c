@@ -275,6 +275,11 @@ gc_group_member_count (gc_group_t *self)
 static void
 s_send_reply (gc_group_t *self, void *cookie, gc_group_reply_t *reply)
 {
+    if (reply->group && reply->group[0]) {
+        //  Every reply but a send's ack names the instance, so a client can tell a restarted
+        //  --memory group (counting from 1 again) from the one it knew.
+        reply->group_id = self->group_id;
+    }
     zframe_t *frame = gc_wire_pack (&reply->base);
     assert (self->reply_fn);
     //  Out of memory leaves frame NULL; the sink still gets its cookie back to free it.
@@ -343,6 +348,7 @@ s_publish (gc_group_t *self, const gc_store_entry_t *entries, size_t count)
     }
     gc_publish_t publish = GROUPCAST__V1__PUBLISH__INIT;
     publish.group = self->name;
+    publish.group_id = self->group_id;
     publish.last_seq = self->last_seq;
     publish.ts_us = gc_time_now_us ();
     publish.entries = list;
@@ -1024,6 +1030,13 @@ gc_group_request (gc_group_t *self, const uint8_t *data, size_t size, void *cook
     if (!req) {
         zsys_warning ("BAD REQUEST to group '%s': %s", self->name, err);
         s_reply_error (self, cookie, request_id, status, err);
+        return;
+    }
+    if (req->group[0] && strcmp (req->group, self->name) != 0) {
+        //  A client whose group moved may reach whatever now listens on the old port.
+        snprintf (err, sizeof err, "this is group '%s', not '%s'", self->name, req->group);
+        s_reply_error (self, cookie, req->request_id, GC_NOT_FOUND, err);
+        gc_wire_group_request_free (&req);
         return;
     }
     switch (req->body_case) {

@@ -30,6 +30,7 @@
 
 typedef struct {
     char name[GC_MAX_NAME + 1];                    //  group name, the key
+    char group_id[GC_UUID_STR_LEN + 1];            //  instance followed ("" until known)
     char spec[GC_MAX_NAME + GC_MAX_ENDPOINT + 2];  //  how the caller named it
     char pub_endpoint[GC_MAX_ENDPOINT + 1];        //  connected PUB endpoint
     uint64_t queued;                               //  last sequence number queued
@@ -359,9 +360,13 @@ s_catch_up (gc_sub_t *self)
 //  is a new instance of the group, counting from 1 again (for one instance, last_seq never goes
 //  down, and every number we hold was committed before the Info was asked).
 static void
-s_apply_info (gc_sub_t *self, s_stream_t *stream, uint64_t last_seq)
+s_apply_info (gc_sub_t *self, s_stream_t *stream, uint64_t last_seq, const char *group_id)
 {
-    if (last_seq < stream->queued || last_seq < stream->known_last) {
+    bool new_instance = stream->group_id[0] && group_id[0] && !streq (stream->group_id, group_id);
+    if (gc_wire_valid_uuid (group_id)) {
+        snprintf (stream->group_id, sizeof stream->group_id, "%s", group_id);
+    }
+    if (new_instance || last_seq < stream->queued || last_seq < stream->known_last) {
         s_notice (self, stream->name,
                   "group restarted without its history (it ends at #%" PRIu64
                   ", we had #%" PRIu64 "); following it from its first entry",
@@ -433,6 +438,8 @@ gc_sub_add (gc_sub_t *self, const char *spec, uint64_t after_seq)
     stream->can_fetch = true;
     stream->last_heard = zclock_mono ();
     uint64_t last_seq = reply->last_seq;
+    char group_id[GC_UUID_STR_LEN + 1];
+    snprintf (group_id, sizeof group_id, "%s", reply->group_id);
     status = s_connect (self, stream, reply->pub_endpoint);
     gc_wire_group_reply_free (&reply);
     if (status != GC_OK) {
@@ -440,9 +447,12 @@ gc_sub_add (gc_sub_t *self, const char *spec, uint64_t after_seq)
     }
     //  Subscribed before fetching: whatever is published from here on arrives live, or is
     //  fetched when a later frame or heartbeat shows it missing.
+    if (fresh && gc_wire_valid_uuid (group_id)) {
+        snprintf (stream->group_id, sizeof stream->group_id, "%s", group_id);
+    }
     if (!fresh) {
         //  Already followed: it keeps its place.
-        s_apply_info (self, stream, last_seq);
+        s_apply_info (self, stream, last_seq, group_id);
     }
     else if (after_seq == UINT64_MAX) {
         stream->queued = last_seq;
@@ -519,7 +529,8 @@ s_receive (gc_sub_t *self)
         }
         stream->last_heartbeat = now;
     }
-    if (pub->last_seq < stream->queued || pub->last_seq < stream->known_last) {
+    if (pub->last_seq < stream->queued || pub->last_seq < stream->known_last
+        || (stream->group_id[0] && pub->group_id[0] && !streq (pub->group_id, stream->group_id))) {
         //  Either a frame sent before the Info we started from, or a new instance of the group
         //  counting from 1 again: an Info request tells which (s_check_liveness).
         stream->suspect = true;
@@ -599,7 +610,7 @@ s_check_liveness (gc_sub_t *self)
             if (reply->pub_endpoint[0] && s_connect (self, stream, reply->pub_endpoint) != GC_OK) {
                 s_notice (self, stream->name, "%s", self->error);
             }
-            s_apply_info (self, stream, reply->last_seq);
+            s_apply_info (self, stream, reply->last_seq, reply->group_id);
             gc_wire_group_reply_free (&reply);
         }
         else if (verify && !silent) {

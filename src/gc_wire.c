@@ -295,6 +295,9 @@ gc_wire_group_request_unpack_with (const uint8_t *data, size_t size,
         why = "unknown group request";
         break;
     }
+    if (!why && req->group[0] && !gc_wire_valid_group_name (req->group)) {
+        why = "invalid group name";
+    }
     //  Info needs no identity; everything else is done as a user.
     if (!why && req->body_case != GROUPCAST__V1__GROUP_REQUEST__BODY_INFO) {
         if (!gc_wire_valid_uuid (req->sender)) {

@@ -195,24 +195,31 @@ s_hold_port (const char *endpoint)
     return fd;
 }
 
-//  kill -9 the group "ops", then start it again on the same data and the same endpoints, so
-//  that clients reconnect by themselves. Returns the new process, or NULL.
+//  Stops the group "ops" with signal sig (SIGKILL, or SIGTERM: then it must exit 0 with clean
+//  output), then starts it again on the same data and the same endpoints, so that clients
+//  reconnect by themselves. Returns the new process, or NULL (printed).
 //
 //  While it is down its ports must not go to anyone else: a port just freed may be handed to
-//  another test binding port * or to any outgoing connection, and then the restart fails with
-//  "Address already in use" (seen here). So from the moment the old process is reaped until the
-//  new one is READY, a socket of ours holds each port: bound with SO_REUSEADDR and never
-//  listening, which a listener with SO_REUSEADDR (libzmq's) may share, but which automatic port
-//  choice (bind to port 0, connect) never picks.
+//  another process binding port 0 (another test) or to an outgoing connection, and then the
+//  restart fails with "Address already in use" (seen here with czmq's `*` ports). So from the
+//  moment the old process is reaped until the new one is READY, a socket of ours holds each
+//  port: bound with SO_REUSEADDR and never listening, which a listener with SO_REUSEADDR
+//  (libzmq's) may share, but which the kernel's automatic choice (bind to port 0, connect)
+//  never picks.
 static gc_proc_t *
-s_kill_and_restart (gc_itest_t *sys, gc_proc_t *group, const char *ep, const char *pub)
+s_restart (gc_itest_t *sys, gc_proc_t *group, int sig, const char *ep, const char *pub)
 {
-    if (gc_proc_kill (group, SIGKILL) != 0) {
-        return NULL;
+    bool clean = true;
+    int status = -1;
+    if (sig == SIGKILL) {
+        status = gc_proc_kill (group, SIGKILL) == 0 ? gc_itest_stop (sys, group, NULL) : -1;
     }
-    int status = gc_itest_stop (sys, group, NULL);
-    if (status != 128 + SIGKILL) {
-        fprintf (stderr, "killed group ended with status %d\n", status);
+    else {
+        status = gc_itest_stop (sys, group, &clean);
+    }
+    if (status != (sig == SIGKILL ? 128 + SIGKILL : 0) || !clean) {
+        fprintf (stderr, "stopped group ended with status %d%s\n", status,
+                 clean ? "" : ", output not clean");
         return NULL;
     }
     int held[2] = {s_hold_port (ep), s_hold_port (pub)};
@@ -539,7 +546,7 @@ s_kill_under_load (gc_itest_t *sys)
         int span = (S_MESSAGES - now) / (S_KILLS - kill + 1);
         int target = now + 1 + (int) (rand_r (&seed) % (unsigned) (span > 1 ? span : 1));
         CHECK_INT_EQ (gc_proc_wait_output (senders[0], "\"seq\":", target, 30000), 0);
-        group = s_kill_and_restart (sys, group, ep, pub);
+        group = s_restart (sys, group, SIGKILL, ep, pub);
         printf ("kill %d after %d acknowledgements of sender 0\n", kill + 1, target);
         fflush (stdout);
         CHECK (group);
@@ -690,7 +697,7 @@ s_order_body (gc_itest_t *sys)
     CHECK_INT_EQ (s_feed (sender, 0, 0, 1500), 0);
     int target = 100 + (int) (rand_r (&seed) % 700);
     CHECK_INT_EQ (gc_proc_wait_output (sender, "\"seq\":", target, 30000), 0);
-    group = s_kill_and_restart (sys, group, ep, pub);
+    group = s_restart (sys, group, SIGKILL, ep, pub);
     CHECK (group);
     gc_proc_close_stdin (sender);
     CHECK_INT_EQ (gc_proc_wait (sender, 30000), 0);
@@ -769,8 +776,8 @@ s_send_one (gc_itest_t *sys, const char *user, const char *text)
 static void
 s_restart_keeps_state (gc_itest_t *sys)
 {
-    char alice[GC_UUID_STR_LEN + 1], bob[GC_UUID_STR_LEN + 1];
-    gc_proc_t *group = gc_itest_group (sys, "ops", NULL, NULL, NULL);
+    char alice[GC_UUID_STR_LEN + 1], bob[GC_UUID_STR_LEN + 1], ep[256], pub[256];
+    gc_proc_t *group = gc_itest_group (sys, "ops", NULL, ep, pub);
     CHECK (group);
     CHECK_INT_EQ (CLIENT (sys, "alice", NULL, NULL, NULL, "join", "ops"), 0);
     CHECK_INT_EQ (CLIENT (sys, "bob", NULL, NULL, NULL, "join", "ops"), 0);
@@ -785,19 +792,9 @@ s_restart_keeps_state (gc_itest_t *sys)
     char expected[2 * GC_UUID_STR_LEN + 2];
     snprintf (expected, sizeof expected, "%s %s", first, second);
 
-    //  Once killed, once stopped: on new ports each time (the registry takes the new ones at
-    //  once, since the group's id is kept in its database).
+    //  Once killed, once stopped, and started again on the same data and endpoints.
     for (int round = 0; round < 2; round++) {
-        if (round == 0) {
-            CHECK_INT_EQ (gc_proc_kill (group, SIGKILL), 0);
-            CHECK_INT_EQ (gc_itest_stop (sys, group, NULL), 128 + SIGKILL);
-        }
-        else {
-            bool clean = false;
-            CHECK_INT_EQ (gc_itest_stop (sys, group, &clean), 0);
-            CHECK (clean);
-        }
-        group = gc_itest_group (sys, "ops", NULL, NULL, NULL);
+        group = s_restart (sys, group, round == 0 ? SIGKILL : SIGTERM, ep, pub);
         CHECK (group);
         char *out = NULL;
         CHECK_INT_EQ (CLIENT (sys, "bob", NULL, &out, NULL, "members", "ops", "--json"), 0);
@@ -998,7 +995,7 @@ s_retry_body (gc_itest_t *sys, s_raw_t *raw, gc_proc_t **group_p, const char *ep
     CHECK (s_acked_as (s_raw_message (raw, "z", z, true), 4, 0));
 
     //  After kill -9 and a restart on the same ports, X's retry is still found in the store.
-    *group_p = s_kill_and_restart (sys, *group_p, ep, pub);
+    *group_p = s_restart (sys, *group_p, SIGKILL, ep, pub);
     CHECK (*group_p);
     CHECK (s_acked_as (s_raw_message (raw, "x", x, true), 2, x_ts));
     CHECK (s_acked_as (s_raw_message (raw, "y", y, true), 3, y_ts));
