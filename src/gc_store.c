@@ -27,11 +27,8 @@ struct gc_store {
 //  Metadata keys with this prefix belong to the backends themselves.
 #define GC_STORE_RESERVED_PREFIX "store."
 
-static void s_set_err (char *err, size_t errlen, const char *format, ...)
-    __attribute__ ((format (printf, 3, 4)));
-
-static void
-s_set_err (char *err, size_t errlen, const char *format, ...)
+void
+gc_store_set_err (char *err, size_t errlen, const char *format, ...)
 {
     if (err && errlen > 0) {
         va_list args;
@@ -126,12 +123,12 @@ gc_store_append (gc_store_t *self, const gc_store_entry_t *entries, size_t count
         const gc_store_entry_t *entry = &entries[i];
         assert (entry->text || entry->text_len == 0);
         if (entry->seq != expected || entry->seq >= (uint64_t) INT64_MAX) {
-            s_set_err (err, errlen, "cannot append entry %" PRIu64 ": expected seq %" PRIu64,
+            gc_store_set_err (err, errlen, "cannot append entry %" PRIu64 ": expected seq %" PRIu64,
                        entry->seq, expected);
             return -1;
         }
         if (entry->ts_us < prev_ts) {
-            s_set_err (err, errlen,
+            gc_store_set_err (err, errlen,
                        "cannot append entry %" PRIu64 ": ts_us %" PRId64
                        " is before the previous entry's %" PRId64,
                        entry->seq, entry->ts_us, prev_ts);
@@ -139,12 +136,12 @@ gc_store_append (gc_store_t *self, const gc_store_entry_t *entries, size_t count
         }
         if (entry->kind != GC_ENTRY_MESSAGE && entry->kind != GC_ENTRY_JOIN
             && entry->kind != GC_ENTRY_LEAVE) {
-            s_set_err (err, errlen, "cannot append entry %" PRIu64 ": unknown kind %d",
+            gc_store_set_err (err, errlen, "cannot append entry %" PRIu64 ": unknown kind %d",
                        entry->seq, (int) entry->kind);
             return -1;
         }
         if (entry->sender[0] == '\0' || !memchr (entry->sender, '\0', sizeof entry->sender)) {
-            s_set_err (err, errlen, "cannot append entry %" PRIu64 ": sender is not set",
+            gc_store_set_err (err, errlen, "cannot append entry %" PRIu64 ": sender is not set",
                        entry->seq);
             return -1;
         }
@@ -237,11 +234,11 @@ gc_store_meta_set (gc_store_t *self, const char *key, const char *value, char *e
     assert (value);
     assert (!self->in_callback);
     if (*key == '\0') {
-        s_set_err (err, errlen, "cannot set store meta '': empty key");
+        gc_store_set_err (err, errlen, "cannot set store meta '': empty key");
         return -1;
     }
     if (strncmp (key, GC_STORE_RESERVED_PREFIX, strlen (GC_STORE_RESERVED_PREFIX)) == 0) {
-        s_set_err (err, errlen, "cannot set store meta '%s': key reserved for the store", key);
+        gc_store_set_err (err, errlen, "cannot set store meta '%s': key reserved for the store", key);
         return -1;
     }
     return self->ops->meta_set (self->impl, key, value, err, errlen);

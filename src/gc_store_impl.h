@@ -23,6 +23,10 @@ typedef struct {
     int (*meta_set) (void *impl, const char *key, const char *value, char *err, size_t errlen);
 } gc_store_ops_t;
 
+//  Formats a reason into err (err may be NULL or errlen 0: then nothing is written).
+void gc_store_set_err (char *err, size_t errlen, const char *format, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
 //  Wraps a backend's state and operations in a gc_store_t; takes ownership of impl (destroyed
 //  through ops->destroy). Returns NULL (after destroying impl) if out of memory.
 gc_store_t *gc_store_wrap (const gc_store_ops_t *ops, void *impl);

@@ -64,20 +64,6 @@ struct mem_store {
     uint64_t hash_key[2];   //  SipHash key for msg_ids
 };
 
-static void s_set_err (char *err, size_t errlen, const char *format, ...)
-    __attribute__ ((format (printf, 3, 4)));
-
-static void
-s_set_err (char *err, size_t errlen, const char *format, ...)
-{
-    if (err && errlen > 0) {
-        va_list args;
-        va_start (args, format);
-        vsnprintf (err, errlen, format, args);
-        va_end (args);
-    }
-}
-
 //  ---------------------------------------------------------------------------------------------
 //  SipHash-2-4 (Aumasson and Bernstein), over the sender and message id of an entry
 
@@ -318,7 +304,7 @@ s_append (void *impl, const gc_store_entry_t *entries, size_t count, char *err, 
     size_t join_count = 0;
 
     if (s_reserve (self, count) != 0) {
-        s_set_err (err, errlen, "cannot append to memory store: out of memory");
+        gc_store_set_err (err, errlen, "cannot append to memory store: out of memory");
         goto cleanup;
     }
     for (size_t i = 0; i < count; i++) {
@@ -327,7 +313,7 @@ s_append (void *impl, const gc_store_entry_t *entries, size_t count, char *err, 
     if (join_count > 0) {
         joins = (mem_member_t **) calloc (join_count, sizeof (mem_member_t *));
         if (!joins) {
-            s_set_err (err, errlen, "cannot append to memory store: out of memory");
+            gc_store_set_err (err, errlen, "cannot append to memory store: out of memory");
             goto cleanup;
         }
     }
@@ -335,14 +321,14 @@ s_append (void *impl, const gc_store_entry_t *entries, size_t count, char *err, 
     for (size_t i = 0, j = 0; i < count; i++) {
         mem_entry_t *entry = s_entry_new (self, &entries[i]);
         if (!entry) {
-            s_set_err (err, errlen, "cannot append to memory store: out of memory");
+            gc_store_set_err (err, errlen, "cannot append to memory store: out of memory");
             goto cleanup;
         }
         self->items[self->tail + built++] = entry;
         if (entries[i].kind == GC_ENTRY_JOIN) {
             joins[j] = s_member_new (&entries[i]);
             if (!joins[j++]) {
-                s_set_err (err, errlen, "cannot append to memory store: out of memory");
+                gc_store_set_err (err, errlen, "cannot append to memory store: out of memory");
                 goto cleanup;
             }
         }
@@ -484,7 +470,7 @@ s_members (void *impl, gc_store_member_fn *fn, void *arg, char *err, size_t errl
     }
     const mem_member_t **list = (const mem_member_t **) malloc (count * sizeof *list);
     if (!list) {
-        s_set_err (err, errlen, "cannot list members of memory store: out of memory");
+        gc_store_set_err (err, errlen, "cannot list members of memory store: out of memory");
         return -1;
     }
     size_t n = 0;
@@ -554,7 +540,7 @@ s_meta_set (void *impl, const char *key, const char *value, char *err, size_t er
     mem_store_t *self = (mem_store_t *) impl;
     char *copy = strdup (value);
     if (!copy) {
-        s_set_err (err, errlen, "cannot set store meta '%s': out of memory", key);
+        gc_store_set_err (err, errlen, "cannot set store meta '%s': out of memory", key);
         return -1;
     }
     zhashx_update (self->meta, key, copy);

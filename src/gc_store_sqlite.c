@@ -136,20 +136,6 @@ typedef struct {
     int ckpt_error;             //  the last failed checkpoint's result code, 0 if none
 } sql_store_t;
 
-static void s_set_err (char *err, size_t errlen, const char *format, ...)
-    __attribute__ ((format (printf, 3, 4)));
-
-static void
-s_set_err (char *err, size_t errlen, const char *format, ...)
-{
-    if (err && errlen > 0) {
-        va_list args;
-        va_start (args, format);
-        vsnprintf (err, errlen, format, args);
-        va_end (args);
-    }
-}
-
 //  Statements prepared once in new; the order matches the struct.
 typedef struct {
     size_t offset;      //  of the sqlite3_stmt * in sql_store_t
@@ -382,7 +368,7 @@ s_run (sql_store_t *self, sqlite3_stmt *stmt, const char *what, char *err, size_
 {
     int rc = sqlite3_step (stmt);
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-        s_set_err (err, errlen, "cannot %s store '%s': %s", what, self->path,
+        gc_store_set_err (err, errlen, "cannot %s store '%s': %s", what, self->path,
                    sqlite3_errmsg (self->db));
         sqlite3_reset (stmt);
         return -1;
@@ -401,7 +387,7 @@ s_query_int (sql_store_t *self, const char *sql, int64_t *value, char *err, size
         rc = sqlite3_step (stmt);
     }
     if (rc != SQLITE_ROW) {
-        s_set_err (err, errlen, "cannot open store '%s': %s", self->path,
+        gc_store_set_err (err, errlen, "cannot open store '%s': %s", self->path,
                    sqlite3_errmsg (self->db));
         sqlite3_finalize (stmt);
         return -1;
@@ -421,14 +407,14 @@ s_quick_check (sql_store_t *self, char *err, size_t errlen)
         rc = sqlite3_step (stmt);
     }
     if (rc != SQLITE_ROW) {
-        s_set_err (err, errlen, "cannot open store '%s': database is corrupt: %s", self->path,
+        gc_store_set_err (err, errlen, "cannot open store '%s': database is corrupt: %s", self->path,
                    sqlite3_errmsg (self->db));
         sqlite3_finalize (stmt);
         return -1;
     }
     const char *result = (const char *) sqlite3_column_text (stmt, 0);
     if (!result || strcmp (result, "ok") != 0) {
-        s_set_err (err, errlen, "cannot open store '%s': database is corrupt: %s", self->path,
+        gc_store_set_err (err, errlen, "cannot open store '%s': database is corrupt: %s", self->path,
                    result ? result : "quick_check failed");
         sqlite3_finalize (stmt);
         return -1;
@@ -443,13 +429,13 @@ s_load_bounds (sql_store_t *self, const char *what, char *err, size_t errlen)
 {
     int rc = sqlite3_step (self->bounds);
     if (rc != SQLITE_ROW) {
-        s_set_err (err, errlen, "cannot %s store '%s': %s", what, self->path,
+        gc_store_set_err (err, errlen, "cannot %s store '%s': %s", what, self->path,
                    sqlite3_errmsg (self->db));
         sqlite3_reset (self->bounds);
         return -1;
     }
     if (sqlite3_column_type (self->bounds, 2) == SQLITE_NULL) {
-        s_set_err (err, errlen, "cannot %s store '%s': store.last_seq is missing", what,
+        gc_store_set_err (err, errlen, "cannot %s store '%s': store.last_seq is missing", what,
                    self->path);
         sqlite3_reset (self->bounds);
         return -1;
@@ -459,7 +445,7 @@ s_load_bounds (sql_store_t *self, const char *what, char *err, size_t errlen)
     int64_t meta_last = sqlite3_column_int64 (self->bounds, 2);
     sqlite3_reset (self->bounds);
     if (min_seq < 0 || max_seq < 0 || meta_last < 0) {
-        s_set_err (err, errlen, "cannot %s store '%s': negative sequence number", what,
+        gc_store_set_err (err, errlen, "cannot %s store '%s': negative sequence number", what,
                    self->path);
         return -1;
     }
@@ -484,7 +470,7 @@ s_seq_at_ts (sql_store_t *self, int64_t ts_us, uint64_t *seq, const char *what, 
         found = 1;
     }
     else if (rc != SQLITE_DONE) {
-        s_set_err (err, errlen, "cannot %s store '%s': %s", what, self->path,
+        gc_store_set_err (err, errlen, "cannot %s store '%s': %s", what, self->path,
                    sqlite3_errmsg (self->db));
         found = -1;
     }
@@ -557,7 +543,7 @@ s_append_many (sql_store_t *self, const gc_store_entry_t *entries, char *err, si
         rc = sqlite3_step (self->insert_many);
     }
     if (rc != SQLITE_DONE) {
-        s_set_err (err, errlen, "cannot append to store '%s': entries %" PRIu64 "-%" PRIu64
+        gc_store_set_err (err, errlen, "cannot append to store '%s': entries %" PRIu64 "-%" PRIu64
                                 ": %s",
                    self->path, entries[0].seq, entries[S_MULTI - 1].seq,
                    sqlite3_errmsg (self->db));
@@ -591,19 +577,19 @@ static int
 s_append_one (sql_store_t *self, const gc_store_entry_t *entry, char *err, size_t errlen)
 {
     if (s_bind_entry (self, entry) != SQLITE_OK) {
-        s_set_err (err, errlen, "cannot append to store '%s': entry %" PRIu64 ": %s",
+        gc_store_set_err (err, errlen, "cannot append to store '%s': entry %" PRIu64 ": %s",
                    self->path, entry->seq, sqlite3_errmsg (self->db));
         return -1;
     }
     int rc = sqlite3_step (self->insert);
     if (rc != SQLITE_DONE) {
         if (sqlite3_extended_errcode (self->db) == SQLITE_CONSTRAINT_UNIQUE && entry->has_msg_id) {
-            s_set_err (err, errlen,
+            gc_store_set_err (err, errlen,
                        "cannot append entry %" PRIu64 ": duplicate msg_id from sender '%s'",
                        entry->seq, entry->sender);
         }
         else {
-            s_set_err (err, errlen, "cannot append to store '%s': %s", self->path,
+            gc_store_set_err (err, errlen, "cannot append to store '%s': %s", self->path,
                        sqlite3_errmsg (self->db));
         }
         sqlite3_reset (self->insert);
@@ -612,7 +598,7 @@ s_append_one (sql_store_t *self, const gc_store_entry_t *entry, char *err, size_
     sqlite3_reset (self->insert);
     if (entry->kind == GC_ENTRY_JOIN) {
         if (s_bind_member (self, entry) != SQLITE_OK) {
-            s_set_err (err, errlen, "cannot append to store '%s': %s", self->path,
+            gc_store_set_err (err, errlen, "cannot append to store '%s': %s", self->path,
                        sqlite3_errmsg (self->db));
             return -1;
         }
@@ -621,7 +607,7 @@ s_append_one (sql_store_t *self, const gc_store_entry_t *entry, char *err, size_
     if (entry->kind == GC_ENTRY_LEAVE) {
         if (sqlite3_bind_text (self->member_del, 1, entry->sender, -1, SQLITE_STATIC)
             != SQLITE_OK) {
-            s_set_err (err, errlen, "cannot append to store '%s': %s", self->path,
+            gc_store_set_err (err, errlen, "cannot append to store '%s': %s", self->path,
                        sqlite3_errmsg (self->db));
             return -1;
         }
@@ -660,12 +646,12 @@ s_append (void *impl, const gc_store_entry_t *entries, size_t count, char *err, 
     uint64_t last = entries[count - 1].seq;
     if (sqlite3_bind_int64 (self->set_last, 1, (sqlite3_int64) last) != SQLITE_OK
         || s_run (self, self->set_last, "append to", err, errlen) != 0) {
-        s_set_err (err, errlen, "cannot append to store '%s': %s", self->path,
+        gc_store_set_err (err, errlen, "cannot append to store '%s': %s", self->path,
                    sqlite3_errmsg (self->db));
         goto cleanup;
     }
     if (sqlite3_changes (self->db) != 1) {
-        s_set_err (err, errlen, "cannot append to store '%s': store.last_seq is missing",
+        gc_store_set_err (err, errlen, "cannot append to store '%s': store.last_seq is missing",
                    self->path);
         goto cleanup;
     }
@@ -805,7 +791,7 @@ s_fetch (void *impl, const gc_store_query_t *query, gc_store_entry_fn *fn, void 
             rc = sqlite3_bind_int64 (self->newest, 3, limit + 1);
         }
         if (rc != SQLITE_OK) {
-            s_set_err (err, errlen, "cannot fetch from store '%s': %s", self->path,
+            gc_store_set_err (err, errlen, "cannot fetch from store '%s': %s", self->path,
                        sqlite3_errmsg (self->db));
             return -1;
         }
@@ -816,7 +802,7 @@ s_fetch (void *impl, const gc_store_query_t *query, gc_store_entry_fn *fn, void 
         }
         sqlite3_reset (self->newest);
         if (rc != SQLITE_DONE) {
-            s_set_err (err, errlen, "cannot fetch from store '%s': %s", self->path,
+            gc_store_set_err (err, errlen, "cannot fetch from store '%s': %s", self->path,
                        sqlite3_errmsg (self->db));
             return -1;
         }
@@ -835,7 +821,7 @@ s_fetch (void *impl, const gc_store_query_t *query, gc_store_entry_fn *fn, void 
         rc = sqlite3_bind_int64 (self->page, 3, query->newest ? limit : limit + 1);
     }
     if (rc != SQLITE_OK) {
-        s_set_err (err, errlen, "cannot fetch from store '%s': %s", self->path,
+        gc_store_set_err (err, errlen, "cannot fetch from store '%s': %s", self->path,
                    sqlite3_errmsg (self->db));
         return -1;
     }
@@ -847,7 +833,7 @@ s_fetch (void *impl, const gc_store_query_t *query, gc_store_entry_fn *fn, void 
         gc_store_entry_t entry;
         if (s_row_entry (self->page, &entry) != 0) {
             int64_t seq = sqlite3_column_int64 (self->page, 0);
-            s_set_err (err, errlen, "cannot fetch from store '%s': entry %" PRId64 " is malformed",
+            gc_store_set_err (err, errlen, "cannot fetch from store '%s': entry %" PRId64 " is malformed",
                        self->path, seq);
             sqlite3_reset (self->page);
             return -1;
@@ -855,7 +841,7 @@ s_fetch (void *impl, const gc_store_query_t *query, gc_store_entry_fn *fn, void 
         fn (arg, &entry);
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        s_set_err (err, errlen, "cannot fetch from store '%s': %s", self->path,
+        gc_store_set_err (err, errlen, "cannot fetch from store '%s': %s", self->path,
                    sqlite3_errmsg (self->db));
         sqlite3_reset (self->page);
         return -1;
@@ -879,7 +865,7 @@ s_members (void *impl, gc_store_member_fn *fn, void *arg, char *err, size_t errl
         int digest_len = sqlite3_column_bytes (stmt, 3);
         if (!id || id_len > GC_UUID_STR_LEN
             || (digest_len != 0 && digest_len != (int) sizeof member.token_digest)) {
-            s_set_err (err, errlen, "cannot list members of store '%s': member '%s' is malformed",
+            gc_store_set_err (err, errlen, "cannot list members of store '%s': member '%s' is malformed",
                        self->path, id ? id : "");
             sqlite3_reset (stmt);
             return -1;
@@ -894,7 +880,7 @@ s_members (void *impl, gc_store_member_fn *fn, void *arg, char *err, size_t errl
         fn (arg, &member);
     }
     if (rc != SQLITE_DONE) {
-        s_set_err (err, errlen, "cannot list members of store '%s': %s", self->path,
+        gc_store_set_err (err, errlen, "cannot list members of store '%s': %s", self->path,
                    sqlite3_errmsg (self->db));
         sqlite3_reset (stmt);
         return -1;
@@ -926,7 +912,7 @@ s_prune (void *impl, uint64_t keep_from_seq, int64_t keep_from_us, char *err, si
     }
     if (sqlite3_bind_int64 (self->prune, 1, (sqlite3_int64) cut) != SQLITE_OK
         || s_run (self, self->prune, "prune", err, errlen) != 0) {
-        s_set_err (err, errlen, "cannot prune store '%s': %s", self->path,
+        gc_store_set_err (err, errlen, "cannot prune store '%s': %s", self->path,
                    sqlite3_errmsg (self->db));
         return -1;
     }
@@ -973,7 +959,7 @@ s_meta_set (void *impl, const char *key, const char *value, char *err, size_t er
         rc = sqlite3_step (self->meta_set);
     }
     if (rc != SQLITE_DONE) {
-        s_set_err (err, errlen, "cannot set meta '%s' of store '%s': %s", key, self->path,
+        gc_store_set_err (err, errlen, "cannot set meta '%s' of store '%s': %s", key, self->path,
                    sqlite3_errmsg (self->db));
     }
     sqlite3_reset (self->meta_set);
@@ -1004,14 +990,14 @@ s_check_file (const char *path, char *err, size_t errlen)
 {
     int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
-        s_set_err (err, errlen, "cannot open store '%s': %s", path, strerror (errno));
+        gc_store_set_err (err, errlen, "cannot open store '%s': %s", path, strerror (errno));
         return -1;
     }
     struct stat st;
     int rc = fstat (fd, &st);
     close (fd);
     if (rc != 0 || !S_ISREG (st.st_mode)) {
-        s_set_err (err, errlen, "cannot open store '%s': not a regular file", path);
+        gc_store_set_err (err, errlen, "cannot open store '%s': not a regular file", path);
         return -1;
     }
     return 0;
@@ -1023,12 +1009,12 @@ s_lock (sql_store_t *self, char *err, size_t errlen)
 {
     char *lock_path = zsys_sprintf ("%s.lock", self->path);
     if (!lock_path) {
-        s_set_err (err, errlen, "cannot open store '%s': out of memory", self->path);
+        gc_store_set_err (err, errlen, "cannot open store '%s': out of memory", self->path);
         return -1;
     }
     self->lock_fd = open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (self->lock_fd < 0) {
-        s_set_err (err, errlen, "cannot open store '%s': cannot open lock file '%s': %s",
+        gc_store_set_err (err, errlen, "cannot open store '%s': cannot open lock file '%s': %s",
                    self->path, lock_path, strerror (errno));
         zstr_free (&lock_path);
         return -1;
@@ -1036,11 +1022,11 @@ s_lock (sql_store_t *self, char *err, size_t errlen)
     zstr_free (&lock_path);
     if (flock (self->lock_fd, LOCK_EX | LOCK_NB) != 0) {
         if (errno == EWOULDBLOCK) {
-            s_set_err (err, errlen, "cannot open store '%s': locked by another process",
+            gc_store_set_err (err, errlen, "cannot open store '%s': locked by another process",
                        self->path);
         }
         else {
-            s_set_err (err, errlen, "cannot open store '%s': cannot lock: %s", self->path,
+            gc_store_set_err (err, errlen, "cannot open store '%s': cannot lock: %s", self->path,
                        strerror (errno));
         }
         return -1;
@@ -1062,12 +1048,12 @@ s_open_schema (sql_store_t *self, char *err, size_t errlen)
     bool fresh = app_id == 0 && version == 0 && objects == 0;
     if (!fresh) {
         if (app_id != GC_STORE_APP_ID) {
-            s_set_err (err, errlen, "cannot open store '%s': not a groupcast database",
+            gc_store_set_err (err, errlen, "cannot open store '%s': not a groupcast database",
                        self->path);
             return -1;
         }
         if (version != GC_STORE_SCHEMA) {
-            s_set_err (err, errlen,
+            gc_store_set_err (err, errlen,
                        "cannot open store '%s': unsupported schema version %" PRId64
                        " (this groupcast knows %d)",
                        self->path, version, GC_STORE_SCHEMA);
@@ -1085,7 +1071,7 @@ s_open_schema (sql_store_t *self, char *err, size_t errlen)
     }
     const char *mode = rc == SQLITE_ROW ? (const char *) sqlite3_column_text (stmt, 0) : NULL;
     if (!mode || strcasecmp (mode, "wal") != 0) {
-        s_set_err (err, errlen, "cannot open store '%s': cannot enable WAL mode: %s", self->path,
+        gc_store_set_err (err, errlen, "cannot open store '%s': cannot enable WAL mode: %s", self->path,
                    mode ? mode : sqlite3_errmsg (self->db));
         sqlite3_finalize (stmt);
         return -1;
@@ -1102,7 +1088,7 @@ s_open_schema (sql_store_t *self, char *err, size_t errlen)
             rc = sqlite3_exec (self->db, "COMMIT", NULL, NULL, &sqlerr);
         }
         if (rc != SQLITE_OK) {
-            s_set_err (err, errlen, "cannot create store '%s': %s", self->path,
+            gc_store_set_err (err, errlen, "cannot create store '%s': %s", self->path,
                        sqlerr ? sqlerr : sqlite3_errstr (rc));
             sqlite3_free (sqlerr);
             if (!sqlite3_get_autocommit (self->db)) {
@@ -1120,20 +1106,20 @@ gc_store_new_sqlite (const char *path, gc_store_sync_t sync, char *err, size_t e
     assert (path);
     assert (sync == GC_STORE_SYNC_FULL || sync == GC_STORE_SYNC_NORMAL);
     if (*path == '\0') {
-        s_set_err (err, errlen, "cannot open store '': empty path");
+        gc_store_set_err (err, errlen, "cannot open store '': empty path");
         return NULL;
     }
     int rc;
     char *sqlerr = NULL;
     sql_store_t *self = (sql_store_t *) calloc (1, sizeof (sql_store_t));
     if (!self) {
-        s_set_err (err, errlen, "cannot open store '%s': out of memory", path);
+        gc_store_set_err (err, errlen, "cannot open store '%s': out of memory", path);
         return NULL;
     }
     self->lock_fd = -1;
     self->path = strdup (path);
     if (!self->path) {
-        s_set_err (err, errlen, "cannot open store '%s': out of memory", path);
+        gc_store_set_err (err, errlen, "cannot open store '%s': out of memory", path);
         goto failed;
     }
     if (s_check_file (path, err, errlen) != 0 || s_lock (self, err, errlen) != 0) {
@@ -1144,12 +1130,12 @@ gc_store_new_sqlite (const char *path, gc_store_sync_t sync, char *err, size_t e
                                   | SQLITE_OPEN_EXRESCODE,
                               NULL);
     if (rc != SQLITE_OK) {
-        s_set_err (err, errlen, "cannot open store '%s': %s", path,
+        gc_store_set_err (err, errlen, "cannot open store '%s': %s", path,
                    self->db ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
         goto failed;
     }
     if (sqlite3_db_readonly (self->db, "main") != 0) {
-        s_set_err (err, errlen, "cannot open store '%s': file is read-only", path);
+        gc_store_set_err (err, errlen, "cannot open store '%s': file is read-only", path);
         goto failed;
     }
     if (s_open_schema (self, err, errlen) != 0) {
@@ -1165,7 +1151,7 @@ gc_store_new_sqlite (const char *path, gc_store_sync_t sync, char *err, size_t e
                            &sqlerr);
     }
     if (rc != SQLITE_OK) {
-        s_set_err (err, errlen, "cannot open store '%s': %s", path,
+        gc_store_set_err (err, errlen, "cannot open store '%s': %s", path,
                    sqlerr ? sqlerr : sqlite3_errstr (rc));
         sqlite3_free (sqlerr);
         goto failed;
@@ -1174,7 +1160,7 @@ gc_store_new_sqlite (const char *path, gc_store_sync_t sync, char *err, size_t e
         rc = sqlite3_prepare_v3 (self->db, s_stmt_defs[i].sql, -1, SQLITE_PREPARE_PERSISTENT,
                                  s_stmt_slot (self, i), NULL);
         if (rc != SQLITE_OK) {
-            s_set_err (err, errlen, "cannot open store '%s': %s", path,
+            gc_store_set_err (err, errlen, "cannot open store '%s': %s", path,
                        sqlite3_errmsg (self->db));
             goto failed;
         }
