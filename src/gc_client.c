@@ -19,12 +19,23 @@ typedef struct {
     int attempts;                       //  attempts so far
 } s_inflight_t;
 
+//  Closes a connection's sockets (the monitor first: libzmq requires it).
+static void
+s_conn_close (s_conn_t *conn)
+{
+    if (conn->dealer && conn->monitor) {
+        zmq_socket_monitor (zsock_resolve (conn->dealer), NULL, 0);
+    }
+    zsock_destroy (&conn->monitor);
+    zsock_destroy (&conn->dealer);
+}
+
 static void
 s_conn_destroy (void **item)
 {
     s_conn_t *conn = (s_conn_t *) *item;
     if (conn) {
-        zsock_destroy (&conn->dealer);
+        s_conn_close (conn);
         free (conn);
         *item = NULL;
     }
@@ -190,6 +201,58 @@ gc_client_groups (gc_client_t *self, const gc_group_info_t **list, size_t *count
 //  --------------------------------------------------------------------------------------------
 //  Group connections
 
+//  (Re)opens conn's DEALER to conn->endpoint; whatever the old socket still queued is dropped.
+//  Returns 0 or -1.
+//  A disconnect of the DEALER is reported on conn->monitor, so in-flight sends can be resent in
+//  order before anything queued behind them reaches a restarted group (s_restart_conn).
+static int
+s_conn_open (s_conn_t *conn)
+{
+    static int counter = 0;
+    s_conn_close (conn);
+    conn->dealer = zsock_new (ZMQ_DEALER);
+    if (!conn->dealer) {
+        return -1;
+    }
+    zsock_set_linger (conn->dealer, 0);
+    zsock_set_maxmsgsize (conn->dealer, GC_MAX_FRAME);
+    zsock_set_sndhwm (conn->dealer, 0);
+    zsock_set_rcvhwm (conn->dealer, 0);
+    //  Gives the client time to see a disconnect before the socket reconnects by itself.
+    zsock_set_reconnect_ivl (conn->dealer, 500);
+    char monitor[64];
+    snprintf (monitor, sizeof monitor, "inproc://gc-client-monitor-%p-%d", (void *) conn,
+              counter++);
+    if (zmq_socket_monitor (zsock_resolve (conn->dealer), monitor, ZMQ_EVENT_DISCONNECTED) == 0) {
+        conn->monitor = zsock_new_pair (monitor);
+    }
+    if (zsock_connect (conn->dealer, "%s", conn->endpoint) != 0) {
+        s_conn_close (conn);
+        return -1;
+    }
+    return 0;
+}
+
+//  True when the monitor reported a disconnect since the last call (events are drained).
+static bool
+s_conn_disconnected (s_conn_t *conn)
+{
+    bool disconnected = false;
+    //  Bounded: only what is already queued is read.
+    for (int i = 0; i < 64 && conn->monitor && (zsock_events (conn->monitor) & ZMQ_POLLIN);
+         i++) {
+        zmsg_t *event = zmsg_recv (conn->monitor);
+        zframe_t *frame = event ? zmsg_first (event) : NULL;
+        if (frame && zframe_size (frame) >= 2) {
+            uint16_t id;
+            memcpy (&id, zframe_data (frame), sizeof id);
+            disconnected = disconnected || id == ZMQ_EVENT_DISCONNECTED;
+        }
+        zmsg_destroy (&event);
+    }
+    return disconnected;
+}
+
 //  The connection for a group at endpoint, made or re-pointed as needed. A connection is never
 //  freed while the client lives: in-flight async sends hold pointers to it.
 static s_conn_t *
@@ -211,17 +274,7 @@ s_conn_for (gc_client_t *self, const char *name, const char *endpoint, const cha
         }
         snprintf (conn->name, sizeof conn->name, "%s", name);
         snprintf (conn->endpoint, sizeof conn->endpoint, "%s", endpoint);
-        conn->dealer = zsock_new (ZMQ_DEALER);
-        if (!conn->dealer) {
-            free (conn);
-            return NULL;
-        }
-        zsock_set_linger (conn->dealer, 0);
-        zsock_set_maxmsgsize (conn->dealer, GC_MAX_FRAME);
-        zsock_set_sndhwm (conn->dealer, 0);
-        zsock_set_rcvhwm (conn->dealer, 0);
-        if (zsock_connect (conn->dealer, "%s", endpoint) != 0) {
-            zsock_destroy (&conn->dealer);
+        if (s_conn_open (conn) != 0) {
             free (conn);
             return NULL;
         }
@@ -676,33 +729,77 @@ s_async_reply (gc_client_t *self, gc_group_reply_t *reply)
     gc_wire_group_reply_free (&reply);
 }
 
-//  Resends (or fails) sends whose latest attempt is older than the timeout.
+static int
+s_compare_tags (const void *a, const void *b)
+{
+    uint64_t x = (*(s_inflight_t *const *) a)->tag, y = (*(s_inflight_t *const *) b)->tag;
+    return x < y ? -1 : x > y;
+}
+
+//  Starts a connection over: the DEALER is reopened (dropping what its pipe still held, which
+//  would otherwise reach a restarted group ahead of what it lost) and every in-flight send of the
+//  connection is resent in send order with retry=true. What the group had stored is acknowledged
+//  with its original seq; the rest is stored in the order it was sent. A send out of attempts
+//  fails with GC_TIMEOUT.
+static void
+s_restart_conn (gc_client_t *self, s_conn_t *conn)
+{
+    size_t count = 0;
+    s_inflight_t **list =
+        (s_inflight_t **) malloc ((zhashx_size (self->inflight) + 1) * sizeof *list);
+    assert (list);
+    for (s_inflight_t *inflight = (s_inflight_t *) zhashx_first (self->inflight); inflight;
+         inflight = (s_inflight_t *) zhashx_next (self->inflight)) {
+        if (inflight->conn == conn) {
+            list[count++] = inflight;
+        }
+    }
+    qsort (list, count, sizeof *list, s_compare_tags);
+    bool open = s_conn_open (conn) == 0;
+    for (size_t i = 0; i < count; i++) {
+        s_inflight_t *inflight = list[i];
+        if (inflight->attempts >= self->attempts) {
+            char error[512];
+            snprintf (error, sizeof error, "group '%s' at %s did not acknowledge within %d ms",
+                      conn->name, conn->endpoint, self->timeout_ms);
+            s_complete (self, inflight, GC_TIMEOUT, NULL, error);
+        }
+        else if (!open || s_transmit (self, inflight) != 0) {
+            s_complete (self, inflight, GC_IO, NULL, "cannot resend");
+        }
+    }
+    free (list);
+}
+
+//  Restarts every connection that lost its peer or has a send older than the timeout.
 static void
 s_retry_expired (gc_client_t *self)
 {
     int64_t now = zclock_mono ();
-    zlistx_t *expired = zlistx_new ();
-    assert (expired);
+    s_conn_t *stalled[64];
+    size_t nstalled = 0;
+    for (s_conn_t *conn = (s_conn_t *) zhashx_first (self->conns); conn && nstalled < 64;
+         conn = (s_conn_t *) zhashx_next (self->conns)) {
+        if (s_conn_disconnected (conn)) {
+            stalled[nstalled++] = conn;
+        }
+    }
     for (s_inflight_t *inflight = (s_inflight_t *) zhashx_first (self->inflight); inflight;
          inflight = (s_inflight_t *) zhashx_next (self->inflight)) {
-        if (now - inflight->sent_at >= self->timeout_ms) {
-            zlistx_add_end (expired, inflight);
-        }
-    }
-    for (s_inflight_t *inflight = (s_inflight_t *) zlistx_first (expired); inflight;
-         inflight = (s_inflight_t *) zlistx_next (expired)) {
-        if (inflight->attempts >= self->attempts) {
-            char error[512];
-            snprintf (error, sizeof error, "group '%s' at %s did not acknowledge within %d ms",
-                      inflight->conn->name, inflight->conn->endpoint, self->timeout_ms);
-            s_complete (self, inflight, GC_TIMEOUT, NULL, error);
+        if (now - inflight->sent_at < self->timeout_ms) {
             continue;
         }
-        if (s_transmit (self, inflight) != 0) {
-            s_complete (self, inflight, GC_IO, NULL, "cannot resend");
+        size_t k = 0;
+        while (k < nstalled && stalled[k] != inflight->conn) {
+            k++;
+        }
+        if (k == nstalled && nstalled < 64) {
+            stalled[nstalled++] = inflight->conn;
         }
     }
-    zlistx_destroy (&expired);
+    for (size_t c = 0; c < nstalled; c++) {
+        s_restart_conn (self, stalled[c]);
+    }
 }
 
 //  Waits for replies on every connection up to the oldest in-flight send's deadline, and at most
@@ -712,7 +809,8 @@ s_retry_expired (gc_client_t *self)
 static int
 s_pump_fd (gc_client_t *self, int fd, int64_t max_wait, bool *fd_ready)
 {
-    zmq_pollitem_t items[65];
+    //  Items: the DEALERs (0..n-1), then the optional fd (n), then the monitors.
+    zmq_pollitem_t items[129];
     s_conn_t *conns[64];
     size_t n = 0;
     for (s_conn_t *conn = (s_conn_t *) zhashx_first (self->conns); conn && n < 64;
@@ -723,11 +821,20 @@ s_pump_fd (gc_client_t *self, int fd, int64_t max_wait, bool *fd_ready)
         items[n].revents = 0;
         conns[n++] = conn;
     }
+    size_t total = n;
     if (fd >= 0) {
-        items[n].socket = NULL;
-        items[n].fd = fd;
-        items[n].events = ZMQ_POLLIN;
-        items[n].revents = 0;
+        items[total].socket = NULL;
+        items[total].fd = fd;
+        items[total].events = ZMQ_POLLIN;
+        items[total++].revents = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (conns[i]->monitor) {
+            items[total].socket = zsock_resolve (conns[i]->monitor);
+            items[total].fd = 0;
+            items[total].events = ZMQ_POLLIN;
+            items[total++].revents = 0;
+        }
     }
     int64_t oldest = INT64_MAX;
     for (s_inflight_t *inflight = (s_inflight_t *) zhashx_first (self->inflight); inflight;
@@ -744,7 +851,7 @@ s_pump_fd (gc_client_t *self, int fd, int64_t max_wait, bool *fd_ready)
     if (wait > GC_CLIENT_SLICE_MS) {
         wait = GC_CLIENT_SLICE_MS;   //  see s_recv_reply; the callers loop
     }
-    int rc = zmq_poll (items, (int) n + (fd >= 0 ? 1 : 0), wait > 0 ? (long) wait : 0);
+    int rc = zmq_poll (items, (int) total, wait > 0 ? (long) wait : 0);
     if (rc < 0 && zsys_interrupted) {
         return -1;
     }

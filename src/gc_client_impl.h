@@ -14,6 +14,7 @@ typedef struct {
     char endpoint[GC_MAX_ENDPOINT + 1];      //  ROUTER endpoint
     char pub_endpoint[GC_MAX_ENDPOINT + 1];  //  PUB endpoint ("" until known)
     zsock_t *dealer;                         //  DEALER connected to endpoint
+    zsock_t *monitor;                        //  PAIR receiving the DEALER's disconnect events
 } s_conn_t;
 
 struct gc_client {

@@ -467,6 +467,38 @@ gc_wire_pack (const ProtobufCMessage *message)
     return frame;
 }
 
+//  A varint field (wire type 0) if value is not zero, as proto3 packs it; returns the bytes
+//  written.
+static size_t
+s_varint_field (uint8_t *buf, uint8_t tag, uint64_t value)
+{
+    if (value == 0) {
+        return 0;
+    }
+    size_t n = 0;
+    buf[n++] = tag;
+    while (value >= 0x80) {
+        buf[n++] = (uint8_t) (value | 0x80);
+        value >>= 7;
+    }
+    buf[n++] = (uint8_t) value;
+    return n;
+}
+
+size_t
+gc_wire_pack_ack (uint8_t *buf, uint64_t request_id, uint64_t seq, int64_t ts_us,
+                  uint64_t last_seq)
+{
+    assert (buf);
+    //  GroupReply fields 1 request_id, 4 seq, 5 ts_us (int64: a negative one takes ten bytes)
+    //  and 6 last_seq, in field order as protobuf-c writes them; status 0 (OK) is not written.
+    size_t n = s_varint_field (buf, 1 << 3, request_id);
+    n += s_varint_field (buf + n, 4 << 3, seq);
+    n += s_varint_field (buf + n, 5 << 3, (uint64_t) ts_us);
+    n += s_varint_field (buf + n, 6 << 3, last_seq);
+    return n;
+}
+
 size_t
 gc_wire_topic (const char *group, char *buf)
 {

@@ -114,6 +114,16 @@ void gc_wire_group_request_free_with (gc_group_request_t **self_p, ProtobufCAllo
 //  NULL if out of memory.
 zframe_t *gc_wire_pack (const ProtobufCMessage *message);
 
+//  The most bytes gc_wire_pack_ack writes.
+#define GC_WIRE_ACK_MAX 44
+
+//  Packs the GroupReply that acknowledges a send (status OK; request_id, seq, ts_us and last_seq
+//  as given, every other field empty) into buf, which holds GC_WIRE_ACK_MAX bytes at least.
+//  The bytes are exactly those gc_wire_pack makes of that reply, written without protobuf-c's
+//  descriptor walk: a group sends one acknowledgement per message. Returns the size.
+size_t gc_wire_pack_ack (uint8_t *buf, uint64_t request_id, uint64_t seq, int64_t ts_us,
+                         uint64_t last_seq);
+
 //  The PUB topic frame for a group: "<name>/". Writes at most GC_MAX_NAME + 2 bytes into buf and
 //  returns the topic length.
 size_t gc_wire_topic (const char *group, char *buf);

@@ -101,6 +101,7 @@ s_usage (FILE *out)
         "acknowledged; 1 otherwise; 2 on a usage error.\n"
         "\n"
         "  --senders S        sending clients (default 1); each sends to every group in turn\n"
+        "                     (its share of them with --spread)\n"
         "  --listeners L      listening clients (default 1); each joins and subscribes to every\n"
         "                     group, or to one with --spread\n"
         "  --groups G         groups (default 1), named PREFIX (one) or PREFIX-1 ... PREFIX-G\n"
@@ -109,7 +110,8 @@ s_usage (FILE *out)
         "  --count N          messages over all senders\n"
         "  --duration D       how long to send: 10s, 1m ... (default 5s unless --count)\n"
         "  --window W         sends in flight per sender (default 100)\n"
-        "  --spread           listener i subscribes to group i mod G only\n"
+        "  --spread           listener i subscribes to group i mod G only, and sender j sends\n"
+        "                     to groups j, j+S, j+2S ... only\n"
         "  --memory           groups keep history in memory (default: SQLite in the temp dir)\n"
         "  --sync MODE        full (default) or normal, passed to the groups\n"
         "  --timeout MS       request timeout while sending (default 5000)\n"
@@ -305,7 +307,7 @@ s_parse_options (int argc, char **argv, s_opts_t *opts)
     if (!opts->count && !opts->duration_us) {
         opts->duration_us = 5000000;
     }
-    if (opts->duration_us <= 0 || opts->duration_us > INT64_C (86400000000)) {
+    if (!opts->count && (opts->duration_us <= 0 || opts->duration_us > INT64_C (86400000000))) {
         fprintf (stderr, "groupcast-loadgen: --duration must be between 1us and 1d\n");
         return 2;
     }
@@ -593,10 +595,18 @@ s_sender_main (void *arg)
         s_fail (self, "out of memory");
         goto cleanup;
     }
+    //  The groups this sender sends to, in turn: every group, or with --spread its share
+    //  (groups index, index + S, ...; group index mod G when there are more senders).
+    int mine = 0;
     for (int g = 0; g < opts->groups; g++) {
-        all[g] = g;
+        bool take = !opts->spread
+                    || (opts->senders <= opts->groups ? g % opts->senders == self->index
+                                                      : g == self->index % opts->groups);
+        if (take) {
+            all[mine++] = g;
+        }
     }
-    if (s_setup_client (self, &identity, &client, all, opts->groups) != 0) {
+    if (s_setup_client (self, &identity, &client, all, mine) != 0) {
         goto cleanup;
     }
     gc_client_set_timeout (client, opts->timeout_ms);
@@ -647,7 +657,7 @@ s_sender_main (void *arg)
                 continue;
             }
         }
-        int group = (int) ((k + (uint64_t) self->index) % (uint64_t) opts->groups);
+        int group = all[(k + (uint64_t) self->index) % (uint64_t) mine];
         memcpy (text + 8, &k, 8);
         int64_t ts = s_now_ns ();
         memcpy (text + 16, &ts, 8);
@@ -1742,8 +1752,11 @@ s_print_summary (FILE *out, const s_opts_t *opts, const s_results_t *r, const s_
         s_print_latency_row (out, "send -> delivery", &v[F_DEL_P50], r->delivery.count);
     }
     if (v[F_RSS_SETUP] > 0) {
-        //  Every sender joins every group; a listener one group (--spread) or all; the probe.
-        int members = (opts->senders + 1) * opts->groups
+        //  A sender joins every group or (--spread) its share, a listener every group or one;
+        //  and the probe joins every group.
+        int senders = opts->spread ? (opts->senders > opts->groups ? opts->senders : opts->groups)
+                                   : opts->senders * opts->groups;
+        int members = senders + opts->groups
                       + (opts->spread ? opts->listeners : opts->listeners * opts->groups);
         fprintf (out, "  group memory  %s kB RSS before joins, %s kB with %d members (%.1f kB per "
                       "member), %s kB at the end\n",
