@@ -507,6 +507,14 @@ gc_client_call_group (gc_client_t *self, const char *spec, gc_group_request_t *r
         if (s_lookup (self, spec, false, &moved) == GC_OK && strcmp (moved->endpoint, endpoint)) {
             conn = moved;
             status = gc_client_call (self, conn, request, reply_p);
+            //  Remember where it went, so the next command does not wait on the old endpoint.
+            char err[256];
+            if (status == GC_OK && gc_identity_find (self->identity, conn->name)
+                && gc_identity_remember (self->identity, conn->name, conn->endpoint,
+                                         conn->pub_endpoint, err, sizeof err)
+                       != 0) {
+                zsys_warning ("cannot remember the new endpoint of '%s': %s", conn->name, err);
+            }
         }
         else {
             memcpy (self->error, saved, sizeof saved);

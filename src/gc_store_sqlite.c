@@ -407,15 +407,21 @@ s_quick_check (sql_store_t *self, char *err, size_t errlen)
         rc = sqlite3_step (stmt);
     }
     if (rc != SQLITE_ROW) {
-        gc_store_set_err (err, errlen, "cannot open store '%s': database is corrupt: %s", self->path,
-                   sqlite3_errmsg (self->db));
+        gc_store_set_err (err, errlen, "cannot open store '%s': database is corrupt: %s",
+                          self->path, sqlite3_errmsg (self->db));
         sqlite3_finalize (stmt);
         return -1;
     }
     const char *result = (const char *) sqlite3_column_text (stmt, 0);
     if (!result || strcmp (result, "ok") != 0) {
-        gc_store_set_err (err, errlen, "cannot open store '%s': database is corrupt: %s", self->path,
-                   result ? result : "quick_check failed");
+        gc_store_set_err (err, errlen, "cannot open store '%s': database is corrupt: %s",
+                          self->path, result ? result : "quick_check failed");
+        //  quick_check reports one problem per line: keep the error to one line.
+        for (char *p = err; err && *p; p++) {
+            if (*p == '\n' || *p == '\r') {
+                *p = ' ';
+            }
+        }
         sqlite3_finalize (stmt);
         return -1;
     }

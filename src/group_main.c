@@ -484,7 +484,9 @@ main (int argc, char **argv)
     zsock_set_maxmsgsize (wiring.router, GC_MAX_FRAME);
     zsock_set_rcvhwm (wiring.router, 100000);
     zsock_set_sndhwm (wiring.router, 100000);
-    zsock_set_sndhwm (wiring.pub, 100000);
+    //  A subscriber that falls 1000 batches behind loses frames and repairs from history; the
+    //  group never buffers more than that for it (a batch holds up to 1 MiB).
+    zsock_set_sndhwm (wiring.pub, 1000);
     zsock_set_xpub_verbose (wiring.pub, 1);
     zsock_set_xpub_verboser (wiring.pub, 1);
     //  Acknowledgements already committed get a moment to leave at exit.
