@@ -784,6 +784,7 @@ static void
 s_retry_expired (gc_client_t *self)
 {
     int64_t now = zclock_mono ();
+    //  Bounded per call; the rest are restarted on the next pump.
     s_conn_t *stalled[64];
     size_t nstalled = 0;
     for (s_conn_t *conn = (s_conn_t *) zhashx_first (self->conns); conn && nstalled < 64;
@@ -818,10 +819,16 @@ static int
 s_pump_fd (gc_client_t *self, int fd, int64_t max_wait, bool *fd_ready)
 {
     //  Items: the DEALERs (0..n-1), then the optional fd (n), then the monitors.
-    zmq_pollitem_t items[129];
-    s_conn_t *conns[64];
+    size_t nconns = zhashx_size (self->conns);
+    zmq_pollitem_t *items = (zmq_pollitem_t *) malloc ((2 * nconns + 1) * sizeof *items);
+    s_conn_t **conns = (s_conn_t **) malloc ((nconns + 1) * sizeof *conns);
+    if (!items || !conns) {
+        free (items);
+        free (conns);
+        return -1;
+    }
     size_t n = 0;
-    for (s_conn_t *conn = (s_conn_t *) zhashx_first (self->conns); conn && n < 64;
+    for (s_conn_t *conn = (s_conn_t *) zhashx_first (self->conns); conn && n < nconns;
          conn = (s_conn_t *) zhashx_next (self->conns)) {
         items[n].socket = zsock_resolve (conn->dealer);
         items[n].fd = 0;
@@ -861,6 +868,8 @@ s_pump_fd (gc_client_t *self, int fd, int64_t max_wait, bool *fd_ready)
     }
     int rc = zmq_poll (items, (int) total, wait > 0 ? (long) wait : 0);
     if (rc < 0 && zsys_interrupted) {
+        free (items);
+        free (conns);
         return -1;
     }
     if (fd_ready) {
@@ -882,6 +891,8 @@ s_pump_fd (gc_client_t *self, int fd, int64_t max_wait, bool *fd_ready)
             s_async_reply (self, reply);
         }
     }
+    free (items);
+    free (conns);
     s_retry_expired (self);
     return 0;
 }

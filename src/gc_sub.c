@@ -57,6 +57,8 @@ typedef struct {
 } s_item_t;
 
 struct gc_sub {
+    size_t undrained;         //  entries returned since the SUB socket was last drained
+    gc_wire_arena_t *arena;   //  each Publish frame is unpacked here, reset per frame
     gc_client_t *client;      //  borrowed
     zsock_t *sub;             //  one SUB socket for every group
     zhashx_t *streams;        //  name -> s_stream_t, owned
@@ -102,11 +104,13 @@ gc_sub_new (gc_client_t *client)
     self->streams = zhashx_new ();
     self->order = zlistx_new ();
     self->queue = zlistx_new ();
-    if (!self->sub || !self->streams || !self->order || !self->queue) {
+    self->arena = gc_wire_arena_new (0);
+    if (!self->arena || !self->sub || !self->streams || !self->order || !self->queue) {
         gc_sub_destroy (&self);
         return NULL;
     }
     zsock_set_linger (self->sub, 0);
+    zsock_set_rcvtimeo (self->sub, 0);   //  s_drain reads until nothing is left
     zsock_set_maxmsgsize (self->sub, GC_MAX_FRAME);
     zhashx_set_destructor (self->streams, s_stream_destroy);
     zlistx_set_destructor (self->queue, s_item_destroy);
@@ -137,6 +141,7 @@ gc_sub_destroy (gc_sub_t **self_p)
         zlistx_destroy (&self->order);
         zhashx_destroy (&self->streams);
         zsock_destroy (&self->sub);
+        gc_wire_arena_destroy (&self->arena);
         free (self);
         *self_p = NULL;
     }
@@ -484,19 +489,19 @@ gc_sub_add (gc_sub_t *self, const char *spec, uint64_t after_seq)
 
 //  Handles one message from the SUB socket: frames that are not a valid Publish of a group we
 //  follow are ignored.
-static void
+static bool
 s_receive (gc_sub_t *self)
 {
     zmsg_t *msg = zmsg_recv (self->sub);
     if (!msg) {
-        return;
+        return false;   //  nothing waiting (the socket's receive timeout is 0)
     }
     zframe_t *topic = zmsg_first (msg);
     zframe_t *payload = zmsg_next (msg);
     if (zmsg_size (msg) != 2 || zframe_size (topic) < 2
         || zframe_size (topic) - 1 > GC_MAX_NAME) {
         zmsg_destroy (&msg);
-        return;
+        return true;
     }
     char name[GC_MAX_NAME + 1];
     size_t len = zframe_size (topic) - 1;
@@ -504,14 +509,16 @@ s_receive (gc_sub_t *self)
     name[len] = '\0';
     s_stream_t *stream = (s_stream_t *) zhashx_lookup (self->streams, name);
     char err[256];
+    gc_wire_arena_reset (self->arena);
+    ProtobufCAllocator *allocator = gc_wire_arena_allocator (self->arena);
     gc_publish_t *pub = stream ? gc_wire_publish_unpack (zframe_data (payload),
-                                                         zframe_size (payload), NULL, err,
+                                                         zframe_size (payload), allocator, err,
                                                          sizeof err)
                                : NULL;
     if (!pub || !streq (pub->group, stream->name)) {
-        gc_wire_publish_free (&pub, NULL);
+        gc_wire_publish_free (&pub, allocator);
         zmsg_destroy (&msg);
-        return;
+        return true;
     }
     int64_t now = zclock_mono ();
     if (stream->silent) {
@@ -565,16 +572,18 @@ s_receive (gc_sub_t *self)
         stream->behind = true;
         s_notice (self, stream->name, "missed live entries; catching up from history");
     }
-    gc_wire_publish_free (&pub, NULL);
+    gc_wire_publish_free (&pub, allocator);
     zmsg_destroy (&msg);
+    return true;
 }
 
 //  Takes every frame waiting on the SUB socket, bounded so that the checks still run.
 static void
 s_drain (gc_sub_t *self)
 {
-    for (int i = 0; i < GC_SUB_DRAIN_MAX && (zsock_events (self->sub) & ZMQ_POLLIN); i++) {
-        s_receive (self);
+    //  A receive that finds nothing costs one look at the socket; ZMQ_EVENTS before each
+    //  frame cost two system calls per frame.
+    for (int i = 0; i < GC_SUB_DRAIN_MAX && s_receive (self); i++) {
     }
 }
 
@@ -630,13 +639,19 @@ gc_sub_recv (gc_sub_t *self, int timeout_ms, const gc_entry_t **entry)
     zmq_pollitem_t item = {zsock_resolve (self->sub), 0, ZMQ_POLLIN, 0};
     //  Bounded by the deadline, or by an interrupt when waiting forever.
     while (true) {
-        s_drain (self);
+        //  Taking frames off the socket costs a system call even when there are none: do it
+        //  when the queue runs dry, and every 64 entries so the socket never backs up.
+        if (zlistx_size (self->queue) == 0 || self->undrained >= 64) {
+            s_drain (self);
+            self->undrained = 0;
+        }
         s_catch_up (self);
         if (zlistx_size (self->queue) > 0) {
             s_item_t *next = (s_item_t *) zlistx_detach (self->queue, NULL);
             self->queue_bytes -= next->size;
             next->stream->returned = next->entry.seq;
             self->current = next;
+            self->undrained++;
             *entry = &next->entry;
             return GC_OK;
         }

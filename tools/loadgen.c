@@ -89,8 +89,8 @@ s_usage (FILE *out)
         "                         [--rate MSGS_PER_S] [--count N | --duration D] [--window W]\n"
         "                         [--spread] [--memory] [--sync full|normal] [--baseline]\n"
         "                         [--history [--page N]] [--json] [--csv FILE] [--plot FILE.png]\n"
-        "                         [--server ENDPOINT] [--bin-dir DIR] [--prefix NAME] [--repeat N]\n"
-        "                         [--quiet] [--keep]\n"
+        "                         [--server ENDPOINT] [--bin-dir DIR] [--prefix NAME]\n"
+        "                         [--repeat N] [--quiet] [--keep]\n"
         "\n"
         "Measures groupcast on the real binaries: starts a registry and G groups on 127.0.0.1\n"
         "(data in a temp directory under $TMPDIR), runs S senders and L listeners (threads, each\n"
@@ -1107,8 +1107,14 @@ s_system_start (s_system_t *sys, s_run_t *run)
     sys->count = opts->groups;
     sys->groups = (gc_proc_t **) calloc ((size_t) opts->groups, sizeof (gc_proc_t *));
     sys->dir = gc_tmpdir_new ("loadgen");
-    sys->bin_dir = opts->bin_dir ? strdup (opts->bin_dir) : s_default_bin_dir ();
-    if (!sys->groups || !sys->dir || !sys->bin_dir) {
+    //  Absolute: the processes start in the temp directory.
+    sys->bin_dir = opts->bin_dir ? realpath (opts->bin_dir, NULL) : s_default_bin_dir ();
+    if (!sys->bin_dir) {
+        fprintf (stderr, "groupcast-loadgen: cannot use --bin-dir '%s': %s\n",
+                 opts->bin_dir ? opts->bin_dir : "", strerror (errno));
+        return -1;
+    }
+    if (!sys->groups || !sys->dir) {
         fprintf (stderr, "groupcast-loadgen: cannot create a temp directory\n");
         return -1;
     }
@@ -1290,7 +1296,8 @@ s_bsub_main (void *arg)
         int rc = zmq_msg_recv (&msg, sock, 0);
         int64_t now = s_now_ns ();
         if (rc < 0) {
-            if (atomic_load (self->done) && (self->last_ns == 0 || now - self->last_ns > 300000000)) {
+            bool quiet = self->last_ns == 0 || now - self->last_ns > 300000000;
+            if (atomic_load (self->done) && quiet) {
                 break;
             }
             continue;
@@ -1939,7 +1946,16 @@ s_plot (const char *png, const s_results_t *r, bool listeners)
     char data[4200];
     snprintf (data, sizeof data, "%s/latency.csv", dir);
     int rc = s_write_distribution (data, r);
+    //  gnuplot runs in the temp directory: a relative output path is ours, not its.
+    char cwd[4096] = "";
+    if (png[0] != '/' && !getcwd (cwd, sizeof cwd)) {
+        cwd[0] = '\0';
+    }
     char script[12000] = "set terminal pngcairo size 1000,600\nset output '";
+    if (cwd[0]) {
+        s_gnuplot_quote (script, sizeof script, cwd);
+        s_gnuplot_quote (script, sizeof script, "/");
+    }
     s_gnuplot_quote (script, sizeof script, png);
     strcat (script, "'\nset datafile separator ','\nset logscale x\nset grid\n"
                     "set key top left\nset xlabel 'percentile'\nset ylabel 'latency (us)'\n"
