@@ -25,6 +25,7 @@ typedef struct {
     int64_t retain_age_us;     //  --retain-age
     int timeout_ms;            //  --timeout
     int heartbeat_ms;          //  --heartbeat: PUB heartbeats
+    long max_batch;            //  --max-batch: sends per commit at most
     bool verbose;              //  --verbose
 } s_options_t;
 
@@ -78,6 +79,8 @@ s_usage (FILE *out)
         "  --retain-age DURATION  drop entries older than this (90s, 10m, 2h, 7d)\n"
         "  --timeout MS           registry timeout (default 3000)\n"
         "  --heartbeat MS         how often the PUB socket announces last_seq (default 1000)\n"
+        "  --max-batch N          commit at most N sends per transaction (default 4096;\n"
+        "                         1 = one transaction per message, for comparison)\n"
         "  --verbose              log per-message detail\n"
         "\n"
         "Prints \"READY <endpoint> <pub_endpoint>\" on stdout once registered.\n"
@@ -113,6 +116,7 @@ s_parse_options (int argc, char **argv, s_options_t *opts)
         {"retain-age", required_argument, NULL, 'A'},
         {"timeout", required_argument, NULL, 't'},
         {"heartbeat", required_argument, NULL, 'H'},
+        {"max-batch", required_argument, NULL, 'B'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -172,6 +176,13 @@ s_parse_options (int argc, char **argv, s_options_t *opts)
             opts->timeout_ms = (int) strtol (optarg, &end, 10);
             if (!*optarg || *end || opts->timeout_ms <= 0 || opts->timeout_ms > 600000) {
                 fprintf (stderr, "groupcast-group: invalid --timeout '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 'B':
+            opts->max_batch = strtol (optarg, &end, 10);
+            if (!*optarg || *end || opts->max_batch < 1 || opts->max_batch > 100000) {
+                fprintf (stderr, "groupcast-group: invalid --max-batch '%s' (1-100000)\n", optarg);
                 return 2;
             }
             break;
@@ -520,6 +531,9 @@ main (int argc, char **argv)
     gc_group_set_sinks (group, s_reply_sink, s_publish_sink, &wiring);
     gc_group_set_retention (group, opts.retain_messages, opts.retain_age_us);
     gc_group_set_verbose (group, opts.verbose);
+    if (opts.max_batch > 0) {
+        gc_group_set_max_batch (group, (size_t) opts.max_batch);
+    }
 
     registrar = gc_registrar_new (opts.server, opts.name, endpoint, pub_endpoint,
                                   gc_group_id (group), opts.timeout_ms, err, sizeof err);
