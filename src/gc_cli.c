@@ -1230,9 +1230,18 @@ s_shell_command (s_cli_t *cli, gc_sub_t *sub, char *line, char *current, size_t 
         s_cmd_groups (cli);
     }
     else if (streq (cmd, "join") && arg) {
-        if (s_cmd_join_leave (cli, true) == 0) {
+        gc_ack_t ack = {0, 0, 0};
+        gc_status_t status = gc_client_join (cli->client, arg, &ack);
+        if (status != GC_OK) {
+            s_client_fail (cli, status);
+        }
+        else {
             snprintf (current, current_size, "%.*s", (int) strcspn (arg, "@"), arg);
-            if (gc_sub_add (sub, current, UINT64_MAX) != GC_OK) {
+            fprintf (cli->out, "joined %s\n", current);
+            //  From the join on (the ack's seq), so the user sees their own join and nothing
+            //  sent after it is missed.
+            uint64_t after = ack.seq ? ack.seq - 1 : ack.last_seq;
+            if (gc_sub_add (sub, current, after) != GC_OK) {
                 s_fail (cli, "cannot listen to '%s': %s", current, gc_sub_error (sub));
             }
         }

@@ -304,6 +304,9 @@ test_direct_endpoint_options_and_shell (void)
     CHECK_INT_EQ (CLIENT (sys, "bob", "/join ops\nhello from the shell\n/quit\n", &out, NULL,
                           "--name", "bob", "shell"),
                   0);
+    //  The shell follows the group from the join on: bob sees his own join (fetched from history
+    //  when he subscribes, so it cannot race the live stream).
+    CHECK_CONTAINS (out, "* bob joined");
     free (out);
     CHECK_INT_EQ (CLIENT (sys, "alice", NULL, &out, NULL, "history", "ops", "--json"), 0);
     CHECK_CONTAINS (out, "\"text\":\"-dash --json\"");
