@@ -48,12 +48,13 @@ typedef struct {
     int64_t verify_at;                             //  no suspect check before this
 } s_stream_t;
 
-//  An entry waiting to be delivered, with its own copies of every string.
-typedef struct {
-    gc_entry_t entry;     //  view into block
-    s_stream_t *stream;   //  its stream (streams live as long as the subscription)
-    char *block;          //  owned strings
-    size_t size;          //  bytes counted against the queue's budget
+//  An entry waiting to be delivered, with its own copies of every string, which follow the
+//  struct in the same allocation (one malloc per entry on the delivery path).
+typedef struct s_item {
+    gc_entry_t entry;       //  view into the strings after this struct
+    s_stream_t *stream;     //  its stream (streams live as long as the subscription)
+    struct s_item *next;    //  next in the queue
+    size_t size;            //  bytes counted against the queue's budget
 } s_item_t;
 
 struct gc_sub {
@@ -63,7 +64,9 @@ struct gc_sub {
     zsock_t *sub;             //  one SUB socket for every group
     zhashx_t *streams;        //  name -> s_stream_t, owned
     zlistx_t *order;          //  the same streams in the order added, borrowed
-    zlistx_t *queue;          //  s_item_t to deliver, owned
+    s_item_t *head;           //  the queue of entries to deliver, oldest first, owned
+    s_item_t *tail;           //  its newest entry
+    size_t queue_size;        //  how many entries it holds
     size_t queue_bytes;       //  bytes of the entries in queue
     size_t queue_max;         //  most entries queue holds
     s_item_t *current;        //  the entry last returned, freed by the next recv
@@ -77,7 +80,6 @@ s_item_destroy (void **item_p)
 {
     s_item_t *item = (s_item_t *) *item_p;
     if (item) {
-        free (item->block);
         free (item);
         *item_p = NULL;
     }
@@ -103,9 +105,8 @@ gc_sub_new (gc_client_t *client)
     self->sub = zsock_new (ZMQ_SUB);
     self->streams = zhashx_new ();
     self->order = zlistx_new ();
-    self->queue = zlistx_new ();
     self->arena = gc_wire_arena_new (0);
-    if (!self->arena || !self->sub || !self->streams || !self->order || !self->queue) {
+    if (!self->arena || !self->sub || !self->streams || !self->order) {
         gc_sub_destroy (&self);
         return NULL;
     }
@@ -113,7 +114,6 @@ gc_sub_new (gc_client_t *client)
     zsock_set_rcvtimeo (self->sub, 0);   //  s_drain reads until nothing is left
     zsock_set_maxmsgsize (self->sub, GC_MAX_FRAME);
     zhashx_set_destructor (self->streams, s_stream_destroy);
-    zlistx_set_destructor (self->queue, s_item_destroy);
     //  Test knob: a tiny high-water mark makes a slow reader drop live entries on purpose.
     const char *hwm = getenv ("GROUPCAST_SUB_RCVHWM");
     if (hwm && *hwm) {
@@ -137,7 +137,11 @@ gc_sub_destroy (gc_sub_t **self_p)
     gc_sub_t *self = *self_p;
     if (self) {
         s_item_destroy ((void **) &self->current);
-        zlistx_destroy (&self->queue);
+        while (self->head) {
+            s_item_t *item = self->head;
+            self->head = item->next;
+            free (item);
+        }
         zlistx_destroy (&self->order);
         zhashx_destroy (&self->streams);
         zsock_destroy (&self->sub);
@@ -205,7 +209,7 @@ s_fail (gc_sub_t *self, gc_status_t status, const char *text)
 static size_t
 s_room (gc_sub_t *self)
 {
-    size_t size = zlistx_size (self->queue);
+    size_t size = self->queue_size;
     if (size >= self->queue_max || self->queue_bytes >= GC_SUB_QUEUE_BYTES) {
         return 0;
     }
@@ -217,7 +221,7 @@ s_room (gc_sub_t *self)
 static bool
 s_low (gc_sub_t *self)
 {
-    return zlistx_size (self->queue) <= self->queue_max / 2
+    return self->queue_size <= self->queue_max / 2
            && self->queue_bytes <= GC_SUB_QUEUE_BYTES / 2;
 }
 
@@ -229,12 +233,11 @@ s_enqueue (gc_sub_t *self, s_stream_t *stream, uint64_t seq, int64_t ts_us, int 
     size_t name_len = strlen (name);
     size_t sender_len = strlen (sender);
     size_t size = sender_len + name_len + text_len + 3;
-    s_item_t *item = (s_item_t *) calloc (1, sizeof (s_item_t));
-    char *block = item ? (char *) malloc (size) : NULL;
-    if (!block) {
-        free (item);
+    s_item_t *item = (s_item_t *) malloc (sizeof (s_item_t) + size);
+    if (!item) {
         return -1;
     }
+    char *block = (char *) (item + 1);
     memcpy (block, sender, sender_len + 1);
     memcpy (block + sender_len + 1, name, name_len + 1);
     char *copy = block + sender_len + name_len + 2;
@@ -242,7 +245,7 @@ s_enqueue (gc_sub_t *self, s_stream_t *stream, uint64_t seq, int64_t ts_us, int 
         memcpy (copy, text, text_len);
     }
     copy[text_len] = '\0';
-    item->block = block;
+    item->next = NULL;
     item->stream = stream;
     item->size = size;
     item->entry.group = stream->name;
@@ -253,10 +256,14 @@ s_enqueue (gc_sub_t *self, s_stream_t *stream, uint64_t seq, int64_t ts_us, int 
     item->entry.name = block + sender_len + 1;
     item->entry.text = copy;
     item->entry.text_len = text_len;
-    if (!zlistx_add_end (self->queue, item)) {
-        s_item_destroy ((void **) &item);
-        return -1;
+    if (self->tail) {
+        self->tail->next = item;
     }
+    else {
+        self->head = item;
+    }
+    self->tail = item;
+    self->queue_size++;
     self->queue_bytes += size;
     stream->queued = seq;
     return 0;
@@ -641,13 +648,18 @@ gc_sub_recv (gc_sub_t *self, int timeout_ms, const gc_entry_t **entry)
     while (true) {
         //  Taking frames off the socket costs a system call even when there are none: do it
         //  when the queue runs dry, and every 64 entries so the socket never backs up.
-        if (zlistx_size (self->queue) == 0 || self->undrained >= 64) {
+        if (self->queue_size == 0 || self->undrained >= 64) {
             s_drain (self);
             self->undrained = 0;
         }
         s_catch_up (self);
-        if (zlistx_size (self->queue) > 0) {
-            s_item_t *next = (s_item_t *) zlistx_detach (self->queue, NULL);
+        if (self->queue_size > 0) {
+            s_item_t *next = self->head;
+            self->head = next->next;
+            if (!self->head) {
+                self->tail = NULL;
+            }
+            self->queue_size--;
             self->queue_bytes -= next->size;
             next->stream->returned = next->entry.seq;
             self->current = next;
