@@ -617,6 +617,22 @@ s_send_body (gc_group_request_t *request, Groupcast__V1__Send *body, const void 
     request->send = body;
 }
 
+//  A fresh time-ordered message id; its random half comes from a pool refilled 1 KiB at a time.
+static int
+s_new_msg_id (gc_client_t *self, uint8_t *id)
+{
+    size_t need = GC_MSG_ID_SIZE - 8;
+    if (self->random_used == 0 || self->random_used + need > sizeof self->random) {
+        if (gc_wire_random (self->random, sizeof self->random) != 0) {
+            return -1;
+        }
+        self->random_used = 0;
+    }
+    gc_wire_msg_id_from (id, self->random + self->random_used);
+    self->random_used += need;
+    return 0;
+}
+
 static gc_status_t
 s_check_text (gc_client_t *self, const char *text, size_t len)
 {
@@ -643,7 +659,7 @@ gc_client_send (gc_client_t *self, const char *group, const char *text, size_t l
         return status;
     }
     uint8_t msg_id[GC_MSG_ID_SIZE];
-    if (gc_wire_new_msg_id (msg_id) != 0) {
+    if (s_new_msg_id (self, msg_id) != 0) {
         return gc_client_fail (self, GC_IO, "cannot make a message id: no randomness");
     }
     for (int attempt = 0; attempt < self->attempts; attempt++) {
@@ -937,7 +953,7 @@ gc_client_send_async (gc_client_t *self, const char *group, const char *text, si
     }
     s_inflight_t *inflight = (s_inflight_t *) calloc (1, sizeof (s_inflight_t));
     uint8_t *copy = (uint8_t *) malloc (len);
-    if (!inflight || !copy || gc_wire_new_msg_id (inflight->msg_id) != 0) {
+    if (!inflight || !copy || s_new_msg_id (self, inflight->msg_id) != 0) {
         free (inflight);
         free (copy);
         return gc_client_fail (self, GC_IO, "out of memory");

@@ -37,6 +37,8 @@ struct gc_client {
     gc_group_info_t resolved;             //  last resolve result
     gc_group_reply_t *members_reply;      //  backs members
     gc_member_t *members;                 //  last members list
+    uint8_t random[1024];                 //  random bytes for message ids, drawn in bulk
+    size_t random_used;                   //  bytes of random already used
     char *scratch;                        //  NUL-terminated copy of an entry's text
     size_t scratch_size;                  //  its allocated size
 };

@@ -518,8 +518,8 @@ gc_wire_new_uuid (char *buf)
     uuid_unparse_lower (uuid, buf);
 }
 
-int
-gc_wire_new_msg_id (uint8_t *id)
+void
+gc_wire_msg_id_from (uint8_t *id, const uint8_t *random)
 {
     struct timespec now;
     clock_gettime (CLOCK_REALTIME, &now);
@@ -528,7 +528,18 @@ gc_wire_new_msg_id (uint8_t *id)
         id[i] = (uint8_t) (us & 0xff);
         us >>= 8;
     }
-    return gc_wire_random (id + 8, GC_MSG_ID_SIZE - 8);
+    memcpy (id + 8, random, GC_MSG_ID_SIZE - 8);
+}
+
+int
+gc_wire_new_msg_id (uint8_t *id)
+{
+    uint8_t random[GC_MSG_ID_SIZE - 8];
+    if (gc_wire_random (random, sizeof random) != 0) {
+        return -1;
+    }
+    gc_wire_msg_id_from (id, random);
+    return 0;
 }
 
 int

@@ -135,6 +135,9 @@ void gc_wire_new_uuid (char *buf);
 //  big-endian, then 8 random bytes. Time-ordered ids append at the end of the store's index
 //  instead of landing at random places in it (10x faster SQLite appends). Returns 0 or -1.
 int gc_wire_new_msg_id (uint8_t *id);
+//  The same with the 8 random bytes supplied by the caller (who may draw them from a pool, to
+//  keep a system call off every send).
+void gc_wire_msg_id_from (uint8_t *id, const uint8_t *random);
 
 //  Fills buf with `size` cryptographically random bytes. Returns 0 or -1.
 int gc_wire_random (uint8_t *buf, size_t size);
