@@ -812,6 +812,9 @@ s_cmd_history (s_cli_t *cli)
         if (cli->last && limit && limit < want) {
             want = limit;
         }
+        //  Page k starts at starts[k]; pages come newest first, each ascending.
+        size_t *starts = NULL;
+        size_t pages = 0;
         while (more && history.count < want && !zsys_interrupted) {
             uint64_t left = want - history.count;
             query.limit = left > GC_FETCH_MAX ? GC_FETCH_MAX : (uint32_t) left;
@@ -823,21 +826,21 @@ s_cmd_history (s_cli_t *cli)
             if (status != GC_OK || history.count == before) {
                 break;
             }
+            size_t *grown = realloc (starts, (pages + 1) * sizeof *starts);
+            assert (grown);
+            starts = grown;
+            starts[pages++] = before;
             query.before_seq = history.lowest;
         }
-        //  Pages arrive newest page first, each ascending: sort the whole by seq.
-        for (size_t i = 1; i < history.count; i++) {
-            for (size_t k = i; k > 0 && history.saved[k - 1].seq > history.saved[k].seq; k--) {
-                gc_entry_t entry = history.saved[k];
-                history.saved[k] = history.saved[k - 1];
-                history.saved[k - 1] = entry;
-                char *block = history.blocks[k];
-                history.blocks[k] = history.blocks[k - 1];
-                history.blocks[k - 1] = block;
+        //  Oldest page first: the whole in ascending order, without sorting.
+        for (size_t k = pages; k-- > 0;) {
+            size_t end = k + 1 < pages ? starts[k + 1] : history.count;
+            for (size_t i = starts[k]; i < end; i++) {
+                s_print_entry (cli, &history.saved[i]);
             }
         }
+        free (starts);
         for (size_t i = 0; i < history.count; i++) {
-            s_print_entry (cli, &history.saved[i]);
             free (history.blocks[i]);
         }
         free (history.saved);

@@ -243,6 +243,47 @@ test_history_filters (void)
     CHECK (gc_itest_destroy (&sys));
 }
 
+//  --last over more than one page: the group ends a page at about 1 MiB of text, so 24
+//  messages of 60,000 bytes take two newest-first pages, which must print oldest first.
+static void
+test_history_last_spans_pages (void)
+{
+    gc_itest_t *sys = gc_itest_new (GC_BIN_DIR, "core-pages", true, NULL);
+    CHECK (sys);
+    CHECK (gc_itest_group (sys, "ops", NULL, NULL, NULL));
+    CHECK_INT_EQ (CLIENT (sys, "alice", NULL, NULL, NULL, "join", "ops"), 0);
+    enum { COUNT = 24, SIZE = 60000 };
+    char *input = (char *) malloc (COUNT * (SIZE + 1) + 1);
+    CHECK (input);
+    char *p = input;
+    for (int i = 0; i < COUNT; i++) {
+        //  Each line starts with its number so the order can be read back.
+        int n = sprintf (p, "%02d", i);
+        memset (p + n, 'x', SIZE - (size_t) n);
+        p[SIZE] = '\n';
+        p += SIZE + 1;
+    }
+    *p = '\0';
+    int rc = CLIENT (sys, "alice", input, NULL, NULL, "send", "ops");
+    free (input);
+    CHECK_INT_EQ (rc, 0);
+    char *out = NULL;
+    CHECK_INT_EQ (CLIENT (sys, "alice", NULL, &out, NULL, "history", "ops", "--last", "24",
+                          "--json"),
+                  0);
+    s_lines_t *lines = s_parse (out);
+    free (out);
+    CHECK_INT_EQ (lines->count, COUNT);
+    for (int k = 0; k < COUNT; k++) {
+        char want[8];
+        snprintf (want, sizeof want, "%02d", k);
+        CHECK_INT_EQ (lines->seqs[k], 2 + k);
+        CHECK (strncmp (lines->texts[k], want, 2) == 0);
+    }
+    free (lines);
+    CHECK (gc_itest_destroy (&sys));
+}
+
 static void
 test_membership_is_enforced (void)
 {
@@ -368,6 +409,7 @@ static const gc_test_case_t cases[] = {
     {"groups_and_duplicate_name", test_groups_and_duplicate_name},
     {"listeners_get_every_message_once_in_order", test_listeners_get_every_message_once_in_order},
     {"history_filters", test_history_filters},
+    {"history_last_spans_pages", test_history_last_spans_pages},
     {"membership_is_enforced", test_membership_is_enforced},
     {"direct_endpoint_options_and_shell", test_direct_endpoint_options_and_shell},
     {"registry_down", test_registry_down},
