@@ -22,7 +22,7 @@ typedef struct {
 //  A send waiting for the next commit.
 typedef struct {
     void *cookie;                  //  the caller's envelope, handed back with the reply
-    gc_group_request_t *request;   //  in the arena; the batch entry borrows its text
+    uint64_t request_id;           //  echoed in the acknowledgement
     size_t entry;                  //  index of its entry in the batch
 } s_pending_t;
 
@@ -394,15 +394,16 @@ gc_group_heartbeat (gc_group_t *self)
 //  --------------------------------------------------------------------------------------------
 //  Membership and authorisation
 
-//  Checks that the request's sender is a member holding the token it joined with. Returns the
-//  member, or NULL after replying with the error.
+//  Checks that the request's sender is a member holding the token it joined with. `action`
+//  completes "cannot ... group 'x'" in the error ("send in", "leave"). Returns the member, or
+//  NULL after replying with the error.
 static s_member_t *
 s_authorize (gc_group_t *self, gc_group_request_t *req, void *cookie, const char *action)
 {
     s_member_t *member = (s_member_t *) zhashx_lookup (self->members, req->sender);
     char error[256];
     if (!member) {
-        snprintf (error, sizeof error, "cannot %s in group '%s': %s is not a member", action,
+        snprintf (error, sizeof error, "cannot %s group '%s': %s is not a member", action,
                   self->name, req->sender);
         zsys_warning ("REFUSED %s FROM %s: not a member", action, req->sender);
         s_reply_error (self, cookie, req->request_id, GC_NOT_MEMBER, error);
@@ -423,7 +424,7 @@ s_authorize (gc_group_t *self, gc_group_request_t *req, void *cookie, const char
     }
     if (!match) {
         snprintf (error, sizeof error,
-                  "cannot %s in group '%s': %s is bound to another key", action, self->name,
+                  "cannot %s group '%s': %s is bound to another key", action, self->name,
                   req->sender);
         zsys_warning ("REFUSED %s FROM %s: token mismatch", action, req->sender);
         s_reply_error (self, cookie, req->request_id, GC_FORBIDDEN, error);
@@ -440,6 +441,23 @@ s_next_ts (int64_t floor_us)
 {
     int64_t now = gc_time_now_us ();
     return now > floor_us ? now : floor_us + 1;
+}
+
+//  The reply to a join or leave: the entry made (seq 0: none), where to subscribe, and the
+//  range of history held.
+static void
+s_reply_membership (gc_group_t *self, void *cookie, uint64_t request_id, uint64_t seq,
+                    int64_t ts_us)
+{
+    gc_group_reply_t reply = GROUPCAST__V1__GROUP_REPLY__INIT;
+    reply.request_id = request_id;
+    reply.seq = seq;
+    reply.ts_us = ts_us;
+    reply.last_seq = self->last_seq;
+    reply.first_seq = gc_store_first_seq (self->store);
+    reply.group = self->name;
+    reply.pub_endpoint = self->pub_endpoint;
+    s_send_reply (self, cookie, &reply);
 }
 
 //  Commits one membership entry by itself and replies; members change only after the commit.
@@ -480,44 +498,25 @@ s_commit_membership (gc_group_t *self, gc_group_request_t *req, void *cookie,
         zhashx_delete (self->members, req->sender);
     }
     s_publish (self, entry, 1);
-
-    gc_group_reply_t reply = GROUPCAST__V1__GROUP_REPLY__INIT;
-    reply.request_id = req->request_id;
-    reply.seq = entry->seq;
-    reply.ts_us = entry->ts_us;
-    reply.last_seq = self->last_seq;
-    reply.first_seq = gc_store_first_seq (self->store);
-    reply.group = self->name;
-    reply.pub_endpoint = self->pub_endpoint;
-    s_send_reply (self, cookie, &reply);
+    s_reply_membership (self, cookie, req->request_id, entry->seq, entry->ts_us);
 }
 
 static void
 s_join (gc_group_t *self, gc_group_request_t *req, void *cookie)
 {
     zsys_info ("JOIN REQUEST FROM %s name=%s", req->sender, req->join->name);
-    uint8_t digest[GC_DIGEST_SIZE];
-    s_digest (req->token.data, digest);
     s_member_t *member = (s_member_t *) zhashx_lookup (self->members, req->sender);
-    if (member && !s_equal (digest, member->token_digest, GC_DIGEST_SIZE)) {
-        char error[256];
-        snprintf (error, sizeof error, "cannot join group '%s': %s is bound to another key",
-                  self->name, req->sender);
-        zsys_warning ("REFUSED join FROM %s: token mismatch", req->sender);
-        s_reply_error (self, cookie, req->request_id, GC_FORBIDDEN, error);
+    //  A member joining again must hold the key it joined with, as for any other request.
+    if (member && !s_authorize (self, req, cookie, "join")) {
         return;
     }
     if (member && strcmp (member->name, req->join->name) == 0) {
         //  Already a member under that name: nothing to record.
-        gc_group_reply_t reply = GROUPCAST__V1__GROUP_REPLY__INIT;
-        reply.request_id = req->request_id;
-        reply.last_seq = self->last_seq;
-        reply.first_seq = gc_store_first_seq (self->store);
-        reply.group = self->name;
-        reply.pub_endpoint = self->pub_endpoint;
-        s_send_reply (self, cookie, &reply);
+        s_reply_membership (self, cookie, req->request_id, 0, 0);
         return;
     }
+    uint8_t digest[GC_DIGEST_SIZE];
+    s_digest (req->token.data, digest);
     gc_store_entry_t entry;
     memset (&entry, 0, sizeof entry);
     entry.kind = GC_ENTRY_JOIN;
@@ -618,7 +617,7 @@ static void
 s_fetch (gc_group_t *self, gc_group_request_t *req, void *cookie)
 {
     zsys_info ("MESSAGE REQUEST FROM %s", req->sender);
-    if (!s_authorize (self, req, cookie, "fetch history")) {
+    if (!s_authorize (self, req, cookie, "fetch history in")) {
         return;
     }
     const Groupcast__V1__Fetch *fetch = req->fetch;
@@ -687,7 +686,7 @@ static void
 s_members (gc_group_t *self, gc_group_request_t *req, void *cookie)
 {
     zsys_info ("MEMBERS REQUEST FROM %s", req->sender);
-    if (!s_authorize (self, req, cookie, "list members")) {
+    if (!s_authorize (self, req, cookie, "list members in")) {
         return;
     }
     size_t count = zhashx_size (self->members);
@@ -739,7 +738,7 @@ static void
 s_stats (gc_group_t *self, gc_group_request_t *req, void *cookie)
 {
     zsys_info ("STATS REQUEST FROM %s", req->sender);
-    if (!s_authorize (self, req, cookie, "ask for statistics")) {
+    if (!s_authorize (self, req, cookie, "ask for statistics in")) {
         return;
     }
     const s_stats_t *stats = &self->stats;
@@ -823,17 +822,18 @@ s_reserve (gc_group_t *self)
     return 0;
 }
 
-//  Queues a send for the next commit; takes ownership of req.
+//  Queues a send for the next commit. The request stays in the arena until then: the batch
+//  entry borrows its text.
 static void
-s_send (gc_group_t *self, gc_group_request_t **req_p, void *cookie)
+s_send (gc_group_t *self, gc_group_request_t *req, void *cookie)
 {
-    gc_group_request_t *req = *req_p;
-    s_member_t *member = s_authorize (self, req, cookie, "send");
+    s_member_t *member = s_authorize (self, req, cookie, "send in");
     if (!member) {
         return;
     }
     const Groupcast__V1__Send *send = req->send;
     bool has_id = send->client_msg_id.len == GC_MSG_ID_SIZE;
+    size_t index = self->batch_count;   //  of the entry this send is acknowledged with
     if (has_id && send->retry) {
         uint64_t seq = 0;
         int64_t ts_us = 0;
@@ -848,44 +848,35 @@ s_send (gc_group_t *self, gc_group_request_t **req_p, void *cookie)
             return;
         }
         if (found > 0) {
-            //  The original is queued in this batch: queue the retry to be acknowledged with
-            //  the original's entry, storing nothing twice.
-            if (s_reserve (self) != 0) {
-                s_reply_error (self, cookie, req->request_id, GC_INTERNAL, "out of memory");
-                return;
-            }
-            s_pending_t *pending = &self->pending[self->pending_count++];
-            pending->cookie = cookie;
-            pending->request = req;
-            pending->entry = (size_t) (seq - self->last_seq - 1);
-            *req_p = NULL;
-            return;
+            //  The original is queued in this batch: the retry is acknowledged with it at the
+            //  commit, and nothing is stored twice.
+            index = (size_t) (seq - self->last_seq - 1);
         }
     }
     if (s_reserve (self) != 0) {
         s_reply_error (self, cookie, req->request_id, GC_INTERNAL, "out of memory");
         return;
     }
-    gc_store_entry_t *entry = &self->batch[self->batch_count];
-    int64_t floor_us = self->batch_count ? self->batch[self->batch_count - 1].ts_us
-                                         : self->last_ts_us;
-    entry->seq = self->last_seq + self->batch_count + 1;
-    entry->ts_us = s_next_ts (floor_us);
-    entry->kind = GC_ENTRY_MESSAGE;
-    memcpy (entry->sender, member->id, sizeof entry->sender);
-    entry->name = member->name;
-    entry->text = send->text.data;
-    entry->text_len = send->text.len;
-    entry->has_msg_id = has_id;
-    if (has_id) {
-        memcpy (entry->msg_id, send->client_msg_id.data, GC_MSG_ID_SIZE);
+    if (index == self->batch_count) {
+        gc_store_entry_t *entry = &self->batch[self->batch_count++];
+        int64_t floor_us = index ? self->batch[index - 1].ts_us : self->last_ts_us;
+        entry->seq = self->last_seq + index + 1;
+        entry->ts_us = s_next_ts (floor_us);
+        entry->kind = GC_ENTRY_MESSAGE;
+        memcpy (entry->sender, member->id, sizeof entry->sender);
+        entry->name = member->name;
+        entry->text = send->text.data;
+        entry->text_len = send->text.len;
+        entry->has_msg_id = has_id;
+        if (has_id) {
+            memcpy (entry->msg_id, send->client_msg_id.data, GC_MSG_ID_SIZE);
+        }
+        self->batch_bytes += entry->text_len;
     }
     s_pending_t *pending = &self->pending[self->pending_count++];
     pending->cookie = cookie;
-    pending->request = req;
-    pending->entry = self->batch_count++;
-    self->batch_bytes += entry->text_len;
-    *req_p = NULL;
+    pending->request_id = req->request_id;
+    pending->entry = index;
 }
 
 //  Counts a committed batch for the send log.
@@ -1000,7 +991,7 @@ gc_group_flush (gc_group_t *self)
     snprintf (error, sizeof error, "message not stored: %s", err);
     for (size_t i = 0; i < self->pending_count; i++) {
         s_pending_t *pending = &self->pending[i];
-        uint64_t request_id = pending->request->request_id;
+        uint64_t request_id = pending->request_id;
         if (rc == 0) {
             const gc_store_entry_t *entry = &self->batch[pending->entry];
             s_reply_ack (self, pending->cookie, request_id, entry->seq, entry->ts_us);
@@ -1008,7 +999,6 @@ gc_group_flush (gc_group_t *self)
         else {
             s_reply_error (self, pending->cookie, request_id, GC_STORE_FAILED, error);
         }
-        pending->request = NULL;   //  in the arena, which the next request resets
     }
     self->pending_count = 0;
     self->batch_count = 0;
@@ -1043,7 +1033,7 @@ gc_group_request (gc_group_t *self, const uint8_t *data, size_t size, void *cook
     }
     switch (req->body_case) {
     case GROUPCAST__V1__GROUP_REQUEST__BODY_SEND:
-        s_send (self, &req, cookie);
+        s_send (self, req, cookie);
         if (self->batch_count >= self->max_batch
             || self->batch_bytes >= GC_GROUP_MAX_BATCH_BYTES) {
             gc_group_flush (self);
