@@ -121,12 +121,9 @@ gc_cli_json_string (FILE *out, const char *text, size_t len)
         }
         else {
             //  A well-formed UTF-8 sequence passes through; anything else becomes U+FFFD.
-            size_t need = c >= 0xf0 && c <= 0xf4 ? 3 : c >= 0xe0 ? 2 : c >= 0xc2 && c < 0xe0 ? 1 : 0;
-            if (c >= 0xf5) {
-                need = 0;
-            }
-            bool ok = need > 0 && i + need < len + 0 + (need ? 1 : 0) && i + need <= len - 0;
-            ok = need > 0 && i + need < len + 1;
+            //  Continuation bytes the lead byte announces (0: not a lead byte).
+            size_t need = c >= 0xf5 ? 0 : c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc2 ? 1 : 0;
+            bool ok = need > 0 && i + need < len;
             for (size_t k = 1; ok && k <= need; k++) {
                 if ((p[i + k] & 0xc0) != 0x80) {
                     ok = false;
