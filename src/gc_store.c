@@ -238,7 +238,8 @@ gc_store_meta_set (gc_store_t *self, const char *key, const char *value, char *e
         return -1;
     }
     if (strncmp (key, GC_STORE_RESERVED_PREFIX, strlen (GC_STORE_RESERVED_PREFIX)) == 0) {
-        gc_store_set_err (err, errlen, "cannot set store meta '%s': key reserved for the store", key);
+        gc_store_set_err (err, errlen, "cannot set store meta '%s': key reserved for the store",
+                          key);
         return -1;
     }
     return self->ops->meta_set (self->impl, key, value, err, errlen);

@@ -39,9 +39,10 @@
 
     A PASSIVE checkpoint copies the frames that exist when it starts, and SQLite only rewinds
     the WAL when a write begins with every frame copied and no checkpoint running: under a
-    steady stream of commits the thread never quite catches up, and the WAL would grow. So once the WAL reaches GC_STORE_WAL_MAX_FRAMES the
-    hook holds the thread back and lets the writer itself copy the few frames the thread has
-    not reached yet (inline, right after its commit); the next write then rewinds the WAL.
+    steady stream of commits the thread never quite catches up, and the WAL would grow. So once
+    the WAL reaches GC_STORE_WAL_MAX_FRAMES the hook holds the thread back and lets the writer
+    itself copy the few frames the thread has not reached yet (inline, right after its commit);
+    the next write then rewinds the WAL.
     That bounds the WAL at about 32 MB and costs one commit in several thousand a short
     checkpoint, instead of one in ~70 a long one.
 
@@ -839,7 +840,8 @@ s_fetch (void *impl, const gc_store_query_t *query, gc_store_entry_fn *fn, void 
         gc_store_entry_t entry;
         if (s_row_entry (self->page, &entry) != 0) {
             int64_t seq = sqlite3_column_int64 (self->page, 0);
-            gc_store_set_err (err, errlen, "cannot fetch from store '%s': entry %" PRId64 " is malformed",
+            gc_store_set_err (err, errlen,
+                              "cannot fetch from store '%s': entry %" PRId64 " is malformed",
                        self->path, seq);
             sqlite3_reset (self->page);
             return -1;
@@ -871,7 +873,8 @@ s_members (void *impl, gc_store_member_fn *fn, void *arg, char *err, size_t errl
         int digest_len = sqlite3_column_bytes (stmt, 3);
         if (!id || id_len > GC_UUID_STR_LEN
             || (digest_len != 0 && digest_len != (int) sizeof member.token_digest)) {
-            gc_store_set_err (err, errlen, "cannot list members of store '%s': member '%s' is malformed",
+            gc_store_set_err (err, errlen,
+                              "cannot list members of store '%s': member '%s' is malformed",
                        self->path, id ? id : "");
             sqlite3_reset (stmt);
             return -1;
@@ -1077,7 +1080,8 @@ s_open_schema (sql_store_t *self, char *err, size_t errlen)
     }
     const char *mode = rc == SQLITE_ROW ? (const char *) sqlite3_column_text (stmt, 0) : NULL;
     if (!mode || strcasecmp (mode, "wal") != 0) {
-        gc_store_set_err (err, errlen, "cannot open store '%s': cannot enable WAL mode: %s", self->path,
+        gc_store_set_err (err, errlen, "cannot open store '%s': cannot enable WAL mode: %s",
+                          self->path,
                    mode ? mode : sqlite3_errmsg (self->db));
         sqlite3_finalize (stmt);
         return -1;

@@ -57,16 +57,18 @@ static void
 s_usage (FILE *out)
 {
     fprintf (out,
-        "usage: groupcast-group --name NAME [--server ENDPOINT] [--bind ENDPOINT] [--pub ENDPOINT]\n"
-        "                       [--advertise HOST] [--data DIR | --memory] [--sync full|normal]\n"
-        "                       [--retain-messages N] [--retain-age DURATION] [--timeout MS]\n"
-        "                       [--verbose] [--help] [--version]\n"
+        "usage: groupcast-group --name NAME [--server ENDPOINT] [--bind ENDPOINT]\n"
+        "                       [--pub ENDPOINT] [--advertise HOST] [--data DIR | --memory]\n"
+        "                       [--sync full|normal] [--retain-messages N]\n"
+        "                       [--retain-age DURATION] [--timeout MS] [--heartbeat MS]\n"
+        "                       [--max-batch N] [--verbose] [--help] [--version]\n"
         "\n"
         "One groupcast group: serves join, leave, send, history and members on a ROUTER socket,\n"
         "publishes every accepted message on a PUB socket, keeps members and history.\n"
         "\n"
         "  --name NAME            group name, 1-64 of A-Z a-z 0-9 . _ -  (required)\n"
-        "  --server ENDPOINT      the registry (default $GROUPCAST_SERVER or tcp://127.0.0.1:5555)\n"
+        "  --server ENDPOINT      the registry (default $GROUPCAST_SERVER, else\n"
+        "                         tcp://127.0.0.1:5555)\n"
         "  --bind ENDPOINT        request socket (default tcp://*:*, a free port)\n"
         "  --pub ENDPOINT         publish socket (default tcp://*:*, a free port)\n"
         "  --advertise HOST       host clients use to reach a wildcard bind (default 127.0.0.1)\n"
