@@ -216,9 +216,14 @@ GC_EXPORT gc_status_t gc_client_send (gc_client_t *self, const char *group, cons
                                       size_t len, gc_ack_t *ack);
 
 //  Sends without waiting: the message is queued with a fresh client message id; *tag (may be
-//  NULL) identifies it in the acknowledgement. At most `window` sends may be in flight (see
-//  gc_client_set_window); beyond that this waits for an acknowledgement first, delivering it to
-//  the ack callback.
+//  NULL) identifies it in the acknowledgement. At most `window` sends may be queued or in flight
+//  (see gc_client_set_window); beyond that this waits for an acknowledgement first, delivering
+//  it to the ack callback. A send goes out at once while fewer than 4 requests to its group are
+//  in flight; beyond that, sends collect into one batch (a SendBatch request: stored in one
+//  transaction, acknowledged by one reply) that goes out when an acknowledgement frees the
+//  pipeline (read by a later call), when it holds a quarter of the window (at most 1024
+//  messages) or 256 KiB, or at the next gc_client_flush: call it when a burst ends. The ack
+//  handler still hears of every message, in the order sent.
 typedef void (gc_ack_fn) (void *arg, uint64_t tag, gc_status_t status, const gc_ack_t *ack,
                           const char *error);
 GC_EXPORT void gc_client_set_ack_handler (gc_client_t *self, gc_ack_fn *fn, void *arg);

@@ -7,17 +7,18 @@
 
 #define GC_CLIENT_SLICE_MS 250   //  longest single wait, so that an interrupt is seen soon
 
-//  A send in flight (gc_client_send_async).
+#define GC_CLIENT_PIPELINE 4               //  batches in flight per group before sends wait
+#define GC_CLIENT_BATCH_MAX 1024           //  messages in one batch at most
+#define GC_CLIENT_BATCH_BYTES (256 * 1024) //  a batch with this much text goes at once
+#define GC_CLIENT_SPARES 8                 //  finished batches kept for reuse
+
+//  One async send (gc_client_send_async), in its batch.
 typedef struct {
     uint64_t tag;                       //  caller's handle
-    uint64_t request_id;                //  id of the latest attempt
-    s_conn_t *conn;                     //  group it goes to (borrowed from self->conns)
-    uint8_t *text;                      //  owned copy, for resending
-    size_t len;                         //  bytes of text
     uint8_t msg_id[GC_MSG_ID_SIZE];     //  client message id, the same on every attempt
-    int64_t sent_at;                    //  monotonic ms of the latest attempt
-    int attempts;                       //  attempts so far
-} s_inflight_t;
+    size_t offset;                      //  of its text in the batch's text buffer
+    size_t len;                         //  bytes of text
+} s_msg_t;
 
 //  Closes a connection's sockets (the monitor first: libzmq requires it).
 static void
@@ -37,17 +38,6 @@ s_conn_destroy (void **item)
     if (conn) {
         s_conn_close (conn);
         free (conn);
-        *item = NULL;
-    }
-}
-
-static void
-s_inflight_destroy (void **item)
-{
-    s_inflight_t *inflight = (s_inflight_t *) *item;
-    if (inflight) {
-        free (inflight->text);
-        free (inflight);
         *item = NULL;
     }
 }
@@ -74,16 +64,15 @@ gc_client_new (const char *server, gc_identity_t *identity)
     self->next_request_id = 1;
     self->registry = gc_req_new (self->server);
     self->conns = zhashx_new ();
-    self->inflight = zhashx_new ();
-    if (!self->registry || !self->conns || !self->inflight) {
+    if (!self->registry || !self->conns) {
         gc_client_destroy (&self);
         return NULL;
     }
     zhashx_set_destructor (self->conns, s_conn_destroy);
-    //  In-flight sends are keyed by request id, as 16 hex digits.
-    zhashx_set_destructor (self->inflight, s_inflight_destroy);
     return self;
 }
+
+static void s_free_batches (gc_client_t *self);
 
 void
 gc_client_destroy (gc_client_t **self_p)
@@ -91,7 +80,7 @@ gc_client_destroy (gc_client_t **self_p)
     assert (self_p);
     gc_client_t *self = *self_p;
     if (self) {
-        zhashx_destroy (&self->inflight);
+        s_free_batches (self);
         zhashx_destroy (&self->conns);
         gc_req_destroy (&self->registry);
         gc_wire_registry_reply_free (&self->groups_reply);
@@ -99,6 +88,10 @@ gc_client_destroy (gc_client_t **self_p)
         free (self->group_infos);
         free (self->members);
         free (self->scratch);
+        free (self->send_items);
+        free (self->send_list);
+        free (self->poll_items);
+        free (self->poll_conns);
         free (self);
         *self_p = NULL;
     }
@@ -398,7 +391,7 @@ s_send_request (gc_client_t *self, s_conn_t *conn, gc_group_request_t *request)
 
 //  Handles a reply that is not the one being waited for: an acknowledgement of an async send,
 //  or a late answer to an abandoned request (dropped).
-static void s_async_reply (gc_client_t *self, gc_group_reply_t *reply);
+static void s_async_reply (gc_client_t *self, s_conn_t *conn, gc_group_reply_t *reply);
 
 //  Receives one reply from conn within the deadline (monotonic ms). Returns the owned reply,
 //  NULL on timeout or interrupt.
@@ -462,7 +455,7 @@ gc_client_call (gc_client_t *self, s_conn_t *conn, gc_group_request_t *request,
                                    conn->endpoint, self->timeout_ms);
         }
         if (reply->request_id != request->request_id) {
-            s_async_reply (self, reply);
+            s_async_reply (self, conn, reply);
             continue;
         }
         if (reply->group[0] && strcmp (reply->group, conn->name) != 0) {
@@ -682,6 +675,171 @@ gc_client_send (gc_client_t *self, const char *group, const char *text, size_t l
 
 //  --------------------------------------------------------------------------------------------
 //  Sends with several in flight
+//
+//  Async sends to a group collect in the connection's open batch. It goes out at once while
+//  fewer than GC_CLIENT_PIPELINE batches to that group are in flight (so a lone send is never
+//  held back), or once it holds a quarter of the window or GC_CLIENT_BATCH_BYTES of text; else
+//  it waits for an acknowledgement to free the pipeline, or for flush or wait_fd. A burst thus
+//  crosses the network as a few SendBatch requests, stored in one transaction each and
+//  acknowledged with one reply each, instead of a request and a reply per message.
+
+struct s_batch {
+    s_msg_t *msgs;           //  its messages, in send order
+    size_t count;            //  how many
+    size_t capacity;         //  allocated slots
+    uint8_t *text;           //  their texts, back to back
+    size_t text_len;         //  bytes used
+    size_t text_capacity;    //  bytes allocated
+    uint64_t request_id;     //  every attempt carries it (0 until the first)
+    int64_t sent_at;         //  monotonic ms of the latest attempt
+    int attempts;            //  attempts so far
+    s_batch_t *prev;         //  neighbours in the connection's in-flight list, or the next
+    s_batch_t *next;         //  spare batch
+};
+
+static void
+s_batch_free (s_batch_t *batch)
+{
+    if (batch) {
+        free (batch->msgs);
+        free (batch->text);
+        free (batch);
+    }
+}
+
+//  Frees a list linked by next.
+static void
+s_batch_free_list (s_batch_t *batch)
+{
+    while (batch) {
+        s_batch_t *next = batch->next;
+        s_batch_free (batch);
+        batch = next;
+    }
+}
+
+//  An empty batch: a spare one, else a new one. Returns NULL if out of memory.
+static s_batch_t *
+s_batch_take (gc_client_t *self)
+{
+    s_batch_t *batch = self->spare;
+    if (batch) {
+        self->spare = batch->next;
+        self->spares--;
+    }
+    else {
+        batch = (s_batch_t *) calloc (1, sizeof (s_batch_t));
+        if (!batch) {
+            return NULL;
+        }
+    }
+    batch->count = 0;
+    batch->text_len = 0;
+    batch->request_id = 0;
+    batch->attempts = 0;
+    batch->prev = batch->next = NULL;
+    return batch;
+}
+
+//  Keeps a finished batch (and its buffers) for reuse, up to a few.
+static void
+s_batch_give (gc_client_t *self, s_batch_t *batch)
+{
+    if (self->spares >= GC_CLIENT_SPARES) {
+        s_batch_free (batch);
+        return;
+    }
+    batch->next = self->spare;
+    self->spare = batch;
+    self->spares++;
+}
+
+//  Adds a message to a batch. Returns 0, or -1 if out of memory (the batch is unchanged).
+static int
+s_batch_add (gc_client_t *self, s_batch_t *batch, const char *text, size_t len, uint64_t tag)
+{
+    if (batch->count == batch->capacity) {
+        size_t capacity = batch->capacity ? batch->capacity * 2 : 16;
+        s_msg_t *msgs = (s_msg_t *) realloc (batch->msgs, capacity * sizeof *msgs);
+        if (!msgs) {
+            return -1;
+        }
+        batch->msgs = msgs;
+        batch->capacity = capacity;
+    }
+    if (batch->text_len + len > batch->text_capacity) {
+        size_t capacity = batch->text_capacity ? batch->text_capacity : 4096;
+        while (capacity < batch->text_len + len) {
+            capacity *= 2;
+        }
+        uint8_t *bigger = (uint8_t *) realloc (batch->text, capacity);
+        if (!bigger) {
+            return -1;
+        }
+        batch->text = bigger;
+        batch->text_capacity = capacity;
+    }
+    s_msg_t *msg = &batch->msgs[batch->count];
+    if (s_new_msg_id (self, msg->msg_id) != 0) {
+        return -1;
+    }
+    msg->tag = tag;
+    msg->offset = batch->text_len;
+    msg->len = len;
+    memcpy (batch->text + batch->text_len, text, len);
+    batch->text_len += len;
+    batch->count++;
+    return 0;
+}
+
+//  Frees every batch: open, in flight (their sends are dropped unacknowledged) and spare.
+static void
+s_free_batches (gc_client_t *self)
+{
+    for (s_conn_t *conn = self->conns ? (s_conn_t *) zhashx_first (self->conns) : NULL; conn;
+         conn = (s_conn_t *) zhashx_next (self->conns)) {
+        s_batch_free (conn->open);
+        s_batch_free_list (conn->first);
+        conn->open = conn->first = conn->last = NULL;
+    }
+    s_batch_free_list (self->spare);
+    self->spare = NULL;
+}
+
+//  Appends a batch to the connection's in-flight list.
+static void
+s_link (s_conn_t *conn, s_batch_t *batch)
+{
+    batch->prev = conn->last;
+    batch->next = NULL;
+    if (conn->last) {
+        conn->last->next = batch;
+    }
+    else {
+        conn->first = batch;
+    }
+    conn->last = batch;
+    conn->in_flight++;
+}
+
+static void
+s_unlink (s_conn_t *conn, s_batch_t *batch)
+{
+    if (batch->prev) {
+        batch->prev->next = batch->next;
+    }
+    else {
+        conn->first = batch->next;
+    }
+    if (batch->next) {
+        batch->next->prev = batch->prev;
+    }
+    else {
+        conn->last = batch->prev;
+    }
+    batch->prev = batch->next = NULL;
+    conn->in_flight--;
+}
 
 void
 gc_client_set_ack_handler (gc_client_t *self, gc_ack_fn *fn, void *arg)
@@ -698,128 +856,203 @@ gc_client_set_window (gc_client_t *self, size_t window)
     self->window = window;
 }
 
-static void
-s_key (uint64_t request_id, char *key)
-{
-    snprintf (key, 17, "%016" PRIx64, request_id);
-}
-
-//  Sends (or resends) an in-flight message. Every attempt keeps the request id and the message
-//  id, so whichever acknowledgement comes first completes it and the group stores it once.
+//  Sends (or resends) a batch: a Send for one message, a SendBatch for more. Every attempt keeps
+//  the request id and the message ids, so whichever acknowledgement comes first completes it
+//  and the group stores each message once. Returns 0 or -1.
 static int
-s_transmit (gc_client_t *self, s_inflight_t *inflight)
+s_transmit (gc_client_t *self, s_conn_t *conn, s_batch_t *batch)
 {
+    bool retry = batch->attempts > 0;
     gc_group_request_t request = GROUPCAST__V1__GROUP_REQUEST__INIT;
-    Groupcast__V1__Send body = GROUPCAST__V1__SEND__INIT;
-    s_send_body (&request, &body, inflight->text, inflight->len, inflight->msg_id,
-                 inflight->attempts > 0);
-    request.request_id = inflight->request_id;
-    inflight->sent_at = zclock_mono ();
-    inflight->attempts++;
-    return s_send_request (self, inflight->conn, &request);
+    Groupcast__V1__Send one = GROUPCAST__V1__SEND__INIT;
+    Groupcast__V1__SendBatch many = GROUPCAST__V1__SEND_BATCH__INIT;
+    if (batch->count == 1) {
+        s_send_body (&request, &one, batch->text, batch->msgs[0].len, batch->msgs[0].msg_id,
+                     retry);
+    }
+    else {
+        if (batch->count > self->send_capacity) {
+            size_t capacity = batch->count;
+            Groupcast__V1__Send *items = (Groupcast__V1__Send *) realloc (
+                self->send_items, capacity * sizeof *items);
+            if (!items) {
+                return -1;
+            }
+            self->send_items = items;
+            Groupcast__V1__Send **list =
+                (Groupcast__V1__Send **) realloc (self->send_list, capacity * sizeof *list);
+            if (!list) {
+                return -1;
+            }
+            self->send_list = list;
+            self->send_capacity = capacity;
+        }
+        for (size_t i = 0; i < batch->count; i++) {
+            Groupcast__V1__Send *item = &self->send_items[i];
+            groupcast__v1__send__init (item);
+            item->text.data = batch->text + batch->msgs[i].offset;
+            item->text.len = batch->msgs[i].len;
+            item->client_msg_id.data = batch->msgs[i].msg_id;
+            item->client_msg_id.len = GC_MSG_ID_SIZE;
+            item->retry = retry;
+            self->send_list[i] = item;
+        }
+        many.n_sends = batch->count;
+        many.sends = self->send_list;
+        request.body_case = GROUPCAST__V1__GROUP_REQUEST__BODY_SEND_BATCH;
+        request.send_batch = &many;
+    }
+    if (batch->request_id == 0) {
+        batch->request_id = self->next_request_id++;
+    }
+    request.request_id = batch->request_id;
+    batch->sent_at = zclock_mono ();
+    batch->attempts++;
+    return s_send_request (self, conn, &request);
 }
 
+//  Ends a batch that is no longer in flight nor open: tells the ack handler the outcome of each
+//  of its messages (seqs from reply when status is GC_OK) and recycles it.
 static void
-s_complete (gc_client_t *self, s_inflight_t *inflight, gc_status_t status,
-            const gc_group_reply_t *reply, const char *error)
+s_finish (gc_client_t *self, s_batch_t *batch, gc_status_t status,
+          const gc_group_reply_t *reply, const char *error)
 {
-    gc_ack_t ack = {0, 0, 0};
-    if (reply) {
-        s_fill_ack (&ack, reply);
-    }
+    assert (self->queued >= batch->count);
+    self->queued -= batch->count;
     if (status != GC_OK && self->first_failure == GC_OK) {
         self->first_failure = status;
         gc_client_fail (self, status, "%s", error);
     }
-    if (self->ack_fn) {
-        self->ack_fn (self->ack_arg, inflight->tag, status, reply ? &ack : NULL, error);
+    for (size_t i = 0; self->ack_fn && i < batch->count; i++) {
+        gc_ack_t ack = {0, 0, 0};
+        if (reply) {
+            ack.seq = reply->n_seqs ? reply->seqs[i] : reply->seq;
+            ack.ts_us = reply->n_seqs ? reply->ts_list[i] : reply->ts_us;
+            ack.last_seq = reply->last_seq;
+        }
+        self->ack_fn (self->ack_arg, batch->msgs[i].tag, status, reply ? &ack : NULL, error);
     }
-    char key[17];
-    s_key (inflight->request_id, key);
-    zhashx_delete (self->inflight, key);
+    s_batch_give (self, batch);
 }
 
-static void
-s_async_reply (gc_client_t *self, gc_group_reply_t *reply)
+//  Sends the connection's open batch, if it has one. Returns 0, or -1 when it could not be sent
+//  (its messages have failed then).
+static int
+s_transmit_open (gc_client_t *self, s_conn_t *conn)
 {
-    char key[17];
-    s_key (reply->request_id, key);
-    s_inflight_t *inflight = (s_inflight_t *) zhashx_lookup (self->inflight, key);
-    if (inflight) {
-        gc_status_t status = (gc_status_t) reply->status;
-        s_complete (self, inflight, status, status == GC_OK ? reply : NULL,
-                    reply->error[0] ? reply->error : gc_status_str (status));
+    s_batch_t *batch = conn->open;
+    if (!batch) {
+        return 0;
     }
+    conn->open = NULL;
+    s_link (conn, batch);
+    if (s_transmit (self, conn, batch) != 0) {
+        s_unlink (conn, batch);
+        s_finish (self, batch, GC_IO, NULL, "cannot send");
+        return -1;
+    }
+    return 0;
+}
+
+//  Whether the connection's open batch should go now (see the section comment).
+static bool
+s_due (gc_client_t *self, const s_conn_t *conn)
+{
+    const s_batch_t *batch = conn->open;
+    size_t full = self->window / GC_CLIENT_PIPELINE;
+    full = full < 1 ? 1 : full > GC_CLIENT_BATCH_MAX ? GC_CLIENT_BATCH_MAX : full;
+    return batch
+           && (conn->in_flight < GC_CLIENT_PIPELINE || batch->count >= full
+               || batch->text_len >= GC_CLIENT_BATCH_BYTES);
+}
+
+//  Sends every open batch that is due, or every one with `all`.
+static void
+s_transmit_due (gc_client_t *self, bool all)
+{
+    for (s_conn_t *conn = (s_conn_t *) zhashx_first (self->conns); conn;
+         conn = (s_conn_t *) zhashx_next (self->conns)) {
+        if (all ? conn->open != NULL : s_due (self, conn)) {
+            s_transmit_open (self, conn);
+        }
+    }
+}
+
+//  Handles a reply that is not the one a synchronous call waits for: the acknowledgement of a
+//  batch in flight on conn, or a late answer to an abandoned request (dropped).
+static void
+s_async_reply (gc_client_t *self, s_conn_t *conn, gc_group_reply_t *reply)
+{
+    //  Acknowledgements come in the order sent, so the batch is nearly always the first.
+    s_batch_t *batch = conn->first;
+    while (batch && batch->request_id != reply->request_id) {
+        batch = batch->next;
+    }
+    if (!batch) {
+        gc_wire_group_reply_free (&reply);
+        return;
+    }
+    s_unlink (conn, batch);
+    gc_status_t status = (gc_status_t) reply->status;
+    char error[256];
+    snprintf (error, sizeof error, "%s", reply->error[0] ? reply->error : gc_status_str (status));
+    size_t acked = batch->count == 1 && reply->n_seqs == 0 ? 1 : reply->n_seqs;
+    if (status == GC_OK && acked != batch->count) {
+        status = GC_PROTOCOL;
+        snprintf (error, sizeof error, "group '%s' acknowledged %zu of %zu messages", conn->name,
+                  acked, batch->count);
+    }
+    s_finish (self, batch, status, status == GC_OK ? reply : NULL, error);
     gc_wire_group_reply_free (&reply);
 }
 
-static int
-s_compare_tags (const void *a, const void *b)
-{
-    uint64_t x = (*(s_inflight_t *const *) a)->tag, y = (*(s_inflight_t *const *) b)->tag;
-    return x < y ? -1 : x > y;
-}
-
 //  Starts a connection over: the DEALER is reopened (dropping what its pipe still held, which
-//  would otherwise reach a restarted group ahead of what it lost) and every in-flight send of the
-//  connection is resent in send order with retry=true. What the group had stored is acknowledged
-//  with its original seq; the rest is stored in the order it was sent. A send out of attempts
-//  fails with GC_TIMEOUT.
+//  would otherwise reach a restarted group ahead of what it lost) and every batch in flight on
+//  it is resent in send order with retry=true. What the group had stored is acknowledged with
+//  its original seq; the rest is stored in the order it was sent. A batch out of attempts fails
+//  with GC_TIMEOUT.
 static void
 s_restart_conn (gc_client_t *self, s_conn_t *conn)
 {
-    size_t count = 0;
-    s_inflight_t **list =
-        (s_inflight_t **) malloc ((zhashx_size (self->inflight) + 1) * sizeof *list);
-    assert (list);
-    for (s_inflight_t *inflight = (s_inflight_t *) zhashx_first (self->inflight); inflight;
-         inflight = (s_inflight_t *) zhashx_next (self->inflight)) {
-        if (inflight->conn == conn) {
-            list[count++] = inflight;
-        }
-    }
-    qsort (list, count, sizeof *list, s_compare_tags);
+    s_batch_t *batch = conn->first;
+    conn->first = conn->last = NULL;
+    conn->in_flight = 0;
     bool open = s_conn_open (conn) == 0;
-    for (size_t i = 0; i < count; i++) {
-        s_inflight_t *inflight = list[i];
-        if (inflight->attempts >= self->attempts) {
+    //  Bounded: the detached list only shrinks.
+    while (batch) {
+        s_batch_t *next = batch->next;
+        batch->prev = batch->next = NULL;
+        if (batch->attempts >= self->attempts) {
             char error[512];
             snprintf (error, sizeof error, "group '%s' at %s did not acknowledge within %d ms",
                       conn->name, conn->endpoint, self->timeout_ms);
-            s_complete (self, inflight, GC_TIMEOUT, NULL, error);
+            s_finish (self, batch, GC_TIMEOUT, NULL, error);
         }
-        else if (!open || s_transmit (self, inflight) != 0) {
-            s_complete (self, inflight, GC_IO, NULL, "cannot resend");
+        else {
+            s_link (conn, batch);
+            if (!open || s_transmit (self, conn, batch) != 0) {
+                s_unlink (conn, batch);
+                s_finish (self, batch, GC_IO, NULL, "cannot resend");
+            }
         }
+        batch = next;
     }
-    free (list);
 }
 
-//  Restarts every connection that lost its peer or has a send older than the timeout.
+//  Restarts every connection that lost its peer or has a batch older than the timeout.
 static void
 s_retry_expired (gc_client_t *self)
 {
     int64_t now = zclock_mono ();
-    //  Bounded per call; the rest are restarted on the next pump.
+    //  Collected first: an ack handler may add connections while they are restarted. Bounded
+    //  per call; the rest are restarted on the next pump.
     s_conn_t *stalled[64];
     size_t nstalled = 0;
     for (s_conn_t *conn = (s_conn_t *) zhashx_first (self->conns); conn && nstalled < 64;
          conn = (s_conn_t *) zhashx_next (self->conns)) {
-        if (s_conn_disconnected (conn)) {
+        bool expired = conn->first && now - conn->first->sent_at >= self->timeout_ms;
+        if (s_conn_disconnected (conn) || expired) {
             stalled[nstalled++] = conn;
-        }
-    }
-    for (s_inflight_t *inflight = (s_inflight_t *) zhashx_first (self->inflight); inflight;
-         inflight = (s_inflight_t *) zhashx_next (self->inflight)) {
-        if (now - inflight->sent_at < self->timeout_ms) {
-            continue;
-        }
-        size_t k = 0;
-        while (k < nstalled && stalled[k] != inflight->conn) {
-            k++;
-        }
-        if (k == nstalled && nstalled < 64) {
-            stalled[nstalled++] = inflight->conn;
         }
     }
     for (size_t c = 0; c < nstalled; c++) {
@@ -827,51 +1060,93 @@ s_retry_expired (gc_client_t *self)
     }
 }
 
-//  Waits for replies on every connection up to the oldest in-flight send's deadline, and at most
-//  max_wait ms (-1: no other limit; with nothing in flight and no fd, it does not wait), then
-//  retries what expired. When fd >= 0 it is watched too, and *fd_ready says whether it became
-//  readable. Returns -1 when interrupted, else 0.
-static int
-s_pump_fd (gc_client_t *self, int fd, int64_t max_wait, bool *fd_ready)
+//  Receives what conn's DEALER holds now, without waiting, at most `most` replies, and hands
+//  each to s_async_reply.
+static void
+s_drain (gc_client_t *self, s_conn_t *conn, size_t most)
 {
-    //  Items: the DEALERs (0..n-1), then the optional fd (n), then the monitors.
-    size_t nconns = zhashx_size (self->conns);
-    zmq_pollitem_t *items = (zmq_pollitem_t *) malloc ((2 * nconns + 1) * sizeof *items);
-    s_conn_t **conns = (s_conn_t **) malloc ((nconns + 1) * sizeof *conns);
-    if (!items || !conns) {
-        free (items);
-        free (conns);
+    void *dealer = zsock_resolve (conn->dealer);
+    zmq_msg_t msg;
+    zmq_msg_init (&msg);
+    for (size_t k = 0; k < most; k++) {
+        if (zmq_msg_recv (&msg, dealer, ZMQ_DONTWAIT) < 0) {
+            break;
+        }
+        //  A ROUTER peer may echo a REQ-style empty delimiter: skip it.
+        if (zmq_msg_size (&msg) == 0 && zmq_msg_more (&msg)) {
+            continue;
+        }
+        char err[256];
+        gc_group_reply_t *reply = gc_wire_group_reply_unpack (
+            (const uint8_t *) zmq_msg_data (&msg), zmq_msg_size (&msg), err, sizeof err);
+        if (reply) {
+            s_async_reply (self, conn, reply);
+        }
+        else {
+            gc_client_fail (self, GC_PROTOCOL, "group '%s': %s", conn->name, err);
+        }
+    }
+    zmq_msg_close (&msg);
+}
+
+//  Makes room for n poll items. Returns 0 or -1.
+static int
+s_reserve_poll (gc_client_t *self, size_t n)
+{
+    if (n <= self->poll_capacity) {
+        return 0;
+    }
+    zmq_pollitem_t *items =
+        (zmq_pollitem_t *) realloc (self->poll_items, n * sizeof *self->poll_items);
+    if (!items) {
         return -1;
     }
+    self->poll_items = items;
+    s_conn_t **conns = (s_conn_t **) realloc (self->poll_conns, n * sizeof *self->poll_conns);
+    if (!conns) {
+        return -1;
+    }
+    self->poll_conns = conns;
+    self->poll_capacity = n;
+    return 0;
+}
+
+//  Sends what is due (everything with `all`), then waits for replies on every connection up to
+//  the oldest batch's deadline, and at most max_wait ms (-1: no other limit; with nothing in
+//  flight and no fd, it does not wait), then retries what expired and sends what became due.
+//  When fd >= 0 it is watched too, and *fd_ready says whether it became readable. Returns -1
+//  when interrupted, else 0.
+static int
+s_pump_fd (gc_client_t *self, int fd, int64_t max_wait, bool *fd_ready, bool all)
+{
+    s_transmit_due (self, all);
+    //  Items: the DEALERs (0..n-1), then the optional fd (n), then the monitors.
+    size_t nconns = zhashx_size (self->conns);
+    if (s_reserve_poll (self, 2 * nconns + 1) != 0) {
+        return -1;
+    }
+    zmq_pollitem_t *items = self->poll_items;
+    s_conn_t **conns = self->poll_conns;
+    int64_t oldest = INT64_MAX;
     size_t n = 0;
     for (s_conn_t *conn = (s_conn_t *) zhashx_first (self->conns); conn && n < nconns;
          conn = (s_conn_t *) zhashx_next (self->conns)) {
-        items[n].socket = zsock_resolve (conn->dealer);
-        items[n].fd = 0;
-        items[n].events = ZMQ_POLLIN;
-        items[n].revents = 0;
+        zmq_pollitem_t item = {zsock_resolve (conn->dealer), 0, ZMQ_POLLIN, 0};
+        items[n] = item;
         conns[n++] = conn;
+        if (conn->first && conn->first->sent_at < oldest) {
+            oldest = conn->first->sent_at;
+        }
     }
     size_t total = n;
     if (fd >= 0) {
-        items[total].socket = NULL;
-        items[total].fd = fd;
-        items[total].events = ZMQ_POLLIN;
-        items[total++].revents = 0;
+        zmq_pollitem_t item = {NULL, fd, ZMQ_POLLIN, 0};
+        items[total++] = item;
     }
     for (size_t i = 0; i < n; i++) {
         if (conns[i]->monitor) {
-            items[total].socket = zsock_resolve (conns[i]->monitor);
-            items[total].fd = 0;
-            items[total].events = ZMQ_POLLIN;
-            items[total++].revents = 0;
-        }
-    }
-    int64_t oldest = INT64_MAX;
-    for (s_inflight_t *inflight = (s_inflight_t *) zhashx_first (self->inflight); inflight;
-         inflight = (s_inflight_t *) zhashx_next (self->inflight)) {
-        if (inflight->sent_at < oldest) {
-            oldest = inflight->sent_at;
+            zmq_pollitem_t item = {zsock_resolve (conns[i]->monitor), 0, ZMQ_POLLIN, 0};
+            items[total++] = item;
         }
     }
     int64_t wait = oldest == INT64_MAX ? (fd >= 0 ? max_wait : 0)
@@ -884,39 +1159,20 @@ s_pump_fd (gc_client_t *self, int fd, int64_t max_wait, bool *fd_ready)
     }
     int rc = zmq_poll (items, (int) total, wait > 0 ? (long) wait : 0);
     if (rc < 0 && zsys_interrupted) {
-        free (items);
-        free (conns);
         return -1;
     }
     if (fd_ready) {
         *fd_ready = rc > 0 && fd >= 0 && (items[n].revents & (ZMQ_POLLIN | ZMQ_POLLERR));
     }
     for (size_t i = 0; rc > 0 && i < n; i++) {
-        if (!(items[i].revents & ZMQ_POLLIN)) {
-            continue;
-        }
-        //  Drain what is there now, bounded by the in-flight count.
-        for (size_t k = 0; k <= self->window; k++) {
-            if (!(zsock_events (conns[i]->dealer) & ZMQ_POLLIN)) {
-                break;
-            }
-            gc_group_reply_t *reply = s_recv_reply (self, conns[i], 0);
-            if (!reply) {
-                break;
-            }
-            s_async_reply (self, reply);
+        if (items[i].revents & ZMQ_POLLIN) {
+            //  Bounded by what is in flight, and a few stray replies more.
+            s_drain (self, conns[i], conns[i]->in_flight + 16);
         }
     }
-    free (items);
-    free (conns);
     s_retry_expired (self);
+    s_transmit_due (self, false);
     return 0;
-}
-
-static int
-s_pump (gc_client_t *self)
-{
-    return s_pump_fd (self, -1, -1, NULL);
 }
 
 int
@@ -924,7 +1180,8 @@ gc_client_wait_fd (gc_client_t *self, int fd, int timeout_ms)
 {
     assert (self && fd >= 0);
     bool ready = false;
-    if (s_pump_fd (self, fd, timeout_ms, &ready) != 0) {
+    //  The caller has nothing more to send for now: what is collected goes out.
+    if (s_pump_fd (self, fd, timeout_ms, &ready, true) != 0) {
         return -1;
     }
     return ready ? 1 : 0;
@@ -945,33 +1202,29 @@ gc_client_send_async (gc_client_t *self, const char *group, const char *text, si
     if (status != GC_OK) {
         return status;
     }
-    //  Bounded: each pump either receives, or waits out a timeout that retries or fails a send.
-    while (zhashx_size (self->inflight) >= self->window) {
-        if (s_pump (self) != 0) {
+    //  Bounded: each pump either receives, or waits out a timeout that retries or fails a batch.
+    while (self->queued >= self->window) {
+        if (s_pump_fd (self, -1, -1, NULL, false) != 0) {
             return gc_client_fail (self, GC_IO, "interrupted");
         }
     }
-    s_inflight_t *inflight = (s_inflight_t *) calloc (1, sizeof (s_inflight_t));
-    uint8_t *copy = (uint8_t *) malloc (len);
-    if (!inflight || !copy || s_new_msg_id (self, inflight->msg_id) != 0) {
-        free (inflight);
-        free (copy);
+    //  A batch stays within the wire's limits: it goes out before it would pass them.
+    if (conn->open && (conn->open->count == GC_CLIENT_BATCH_MAX
+                       || conn->open->text_len + len > GC_MAX_BATCH_TEXT)) {
+        s_transmit_open (self, conn);
+    }
+    if (!conn->open) {
+        conn->open = s_batch_take (self);
+    }
+    if (!conn->open || s_batch_add (self, conn->open, text, len, self->next_tag) != 0) {
         return gc_client_fail (self, GC_IO, "out of memory");
     }
-    memcpy (copy, text, len);
-    inflight->text = copy;
-    inflight->len = len;
-    inflight->conn = conn;
-    inflight->tag = self->next_tag++;
-    inflight->request_id = self->next_request_id++;
+    self->queued++;
     if (tag) {
-        *tag = inflight->tag;
+        *tag = self->next_tag;
     }
-    char key[17];
-    s_key (inflight->request_id, key);
-    zhashx_insert (self->inflight, key, inflight);
-    if (s_transmit (self, inflight) != 0) {
-        s_complete (self, inflight, GC_IO, NULL, "cannot send");
+    self->next_tag++;
+    if (s_due (self, conn) && s_transmit_open (self, conn) != 0) {
         return GC_IO;
     }
     return GC_OK;
@@ -981,8 +1234,9 @@ gc_status_t
 gc_client_flush (gc_client_t *self)
 {
     assert (self);
-    while (zhashx_size (self->inflight) > 0) {
-        if (s_pump (self) != 0) {
+    //  Bounded: each pump sends everything collected, then receives or waits out a timeout.
+    while (self->queued > 0) {
+        if (s_pump_fd (self, -1, -1, NULL, true) != 0) {
             return gc_client_fail (self, GC_IO, "interrupted");
         }
     }

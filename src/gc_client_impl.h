@@ -8,6 +8,10 @@
 #include "gc_req.h"
 #include "gc_wire.h"
 
+//  Async sends travel in batches: one request carrying one message (a Send) or several (a
+//  SendBatch); defined in gc_client.c.
+typedef struct s_batch s_batch_t;
+
 //  A connection to one group's ROUTER.
 typedef struct {
     char name[GC_MAX_NAME + 1];              //  group name, the key
@@ -15,6 +19,10 @@ typedef struct {
     char pub_endpoint[GC_MAX_ENDPOINT + 1];  //  PUB endpoint ("" until known)
     zsock_t *dealer;                         //  DEALER connected to endpoint
     zsock_t *monitor;                        //  PAIR receiving the DEALER's disconnect events
+    s_batch_t *open;                         //  async sends collected, not sent yet (or NULL)
+    s_batch_t *first;                        //  batches in flight, in the order sent: the
+    s_batch_t *last;                         //  first one is the oldest attempt
+    size_t in_flight;                        //  how many
 } s_conn_t;
 
 struct gc_client {
@@ -26,7 +34,15 @@ struct gc_client {
     char error[1024];                     //  last failure's detail
     gc_req_t *registry;                   //  REQ to the registry
     zhashx_t *conns;                      //  group name -> s_conn_t, owned
-    zhashx_t *inflight;                   //  request id (hex) -> in-flight send, owned
+    size_t queued;                        //  async sends collected or in flight
+    s_batch_t *spare;                     //  finished batches kept for reuse, owned
+    size_t spares;                        //  how many
+    Groupcast__V1__Send *send_items;      //  a SendBatch's messages while it is packed
+    Groupcast__V1__Send **send_list;      //  pointers to them
+    size_t send_capacity;                 //  allocated slots in both
+    zmq_pollitem_t *poll_items;           //  what a pump polls
+    s_conn_t **poll_conns;                //  the connection of each DEALER item
+    size_t poll_capacity;                 //  allocated slots in both
     uint64_t next_request_id;             //  request ids, from 1
     uint64_t next_tag;                    //  async send tags, from 0
     gc_ack_fn *ack_fn;                    //  async acknowledgement handler

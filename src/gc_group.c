@@ -19,11 +19,13 @@ typedef struct {
     uint8_t token[GC_TOKEN_SIZE];          //  cached token, so sends skip hashing
 } s_member_t;
 
-//  A send waiting for the next commit.
+//  A Send or a SendBatch waiting for the next commit.
 typedef struct {
     void *cookie;                  //  the caller's envelope, handed back with the reply
     uint64_t request_id;           //  echoed in the acknowledgement
-    size_t entry;                  //  index of its entry in the batch
+    size_t first;                  //  its messages' seqs and timestamps are ack_seqs[first ..
+    size_t count;                  //  first + count) and ack_ts[...]; count is 1 for a Send
+    bool batch;                    //  a SendBatch: acknowledged with seqs and ts_list
 } s_pending_t;
 
 //  Accepted sends counted per sender since the last send log line.
@@ -57,12 +59,17 @@ struct gc_group {
     zhashx_t *members;                         //  id -> s_member_t, owned
     uint64_t last_seq;                         //  newest committed sequence number
     int64_t last_ts_us;                        //  its timestamp; timestamps never go back
-    s_pending_t *pending;                      //  queued sends
+    s_pending_t *pending;                      //  queued sends and send batches
     size_t pending_count;                      //  how many
+    size_t pending_capacity;                   //  allocated slots
+    uint64_t *ack_seqs;                        //  seq of each queued message, in arrival order
+    int64_t *ack_ts;                           //  and its timestamp
+    size_t ack_count;                          //  how many
+    size_t ack_capacity;                       //  allocated slots in both
     gc_store_entry_t *batch;                   //  entries of the queued sends (new ones only)
     size_t batch_count;                        //  how many
     size_t batch_bytes;                        //  bytes of text in them
-    size_t capacity;                           //  allocated slots in pending and batch
+    size_t batch_capacity;                     //  allocated slots
     size_t max_batch;                          //  flush by itself at this many
     uint64_t retain_messages;                  //  0: unlimited
     int64_t retain_age_us;                     //  0: unlimited
@@ -203,6 +210,8 @@ gc_group_destroy (gc_group_t **self_p)
         free (self->pub_list);
         gc_store_destroy (&self->store);
         free (self->pending);
+        free (self->ack_seqs);
+        free (self->ack_ts);
         free (self->batch);
         free (self);
         *self_p = NULL;
@@ -783,85 +792,103 @@ s_reply_ack (gc_group_t *self, void *cookie, uint64_t request_id, uint64_t seq, 
     zframe_destroy (&frame);
 }
 
-//  For a retried send: the original's seq and ts if it is stored or queued. Returns 1 found,
+//  Acknowledges a committed SendBatch: one reply listing each message's seq and timestamp.
+static void
+s_reply_batch_ack (gc_group_t *self, const s_pending_t *pending)
+{
+    gc_group_reply_t reply = GROUPCAST__V1__GROUP_REPLY__INIT;
+    reply.request_id = pending->request_id;
+    reply.last_seq = self->last_seq;
+    reply.n_seqs = pending->count;
+    reply.seqs = &self->ack_seqs[pending->first];
+    reply.n_ts_list = pending->count;
+    reply.ts_list = &self->ack_ts[pending->first];
+    s_send_reply (self, pending->cookie, &reply);
+}
+
+//  For a retried message: the original's seq and ts if it is stored or queued. Returns 1 found,
 //  0 not found, -1 storage error.
 static int
-s_find_retry (gc_group_t *self, gc_group_request_t *req, uint64_t *seq, int64_t *ts_us)
+s_find_retry (gc_group_t *self, const char *sender, const uint8_t *id, uint64_t *seq,
+              int64_t *ts_us)
 {
-    const uint8_t *id = req->send->client_msg_id.data;
     for (size_t i = 0; i < self->batch_count; i++) {
         const gc_store_entry_t *entry = &self->batch[i];
         if (entry->has_msg_id && memcmp (entry->msg_id, id, GC_MSG_ID_SIZE) == 0
-            && strcmp (entry->sender, req->sender) == 0) {
+            && strcmp (entry->sender, sender) == 0) {
             *seq = entry->seq;
             *ts_us = entry->ts_us;
             return 1;
         }
     }
-    return gc_store_find_msg_id (self->store, req->sender, id, seq, ts_us);
+    return gc_store_find_msg_id (self->store, sender, id, seq, ts_us);
 }
 
+//  Makes room for `more` items in an array of *capacity items of `size` bytes holding `count`.
+//  Returns 0 or -1 (the array is unchanged then).
 static int
-s_reserve (gc_group_t *self)
+s_grow (void **array, size_t *capacity, size_t count, size_t more, size_t size)
 {
-    if (self->pending_count < self->capacity) {
+    if (count + more <= *capacity) {
         return 0;
     }
-    size_t capacity = self->capacity ? self->capacity * 2 : 256;
-    s_pending_t *pending = realloc (self->pending, capacity * sizeof *pending);
-    if (!pending) {
+    size_t grown = *capacity ? *capacity : 256;
+    while (grown < count + more) {
+        grown *= 2;
+    }
+    void *bigger = realloc (*array, grown * size);
+    if (!bigger) {
         return -1;
     }
-    self->pending = pending;
-    gc_store_entry_t *batch = realloc (self->batch, capacity * sizeof *batch);
-    if (!batch) {
-        return -1;
-    }
-    self->batch = batch;
-    self->capacity = capacity;
+    *array = bigger;
+    *capacity = grown;
     return 0;
 }
 
-//  Queues a send for the next commit. The request stays in the arena until then: the batch
-//  entry borrows its text.
-static void
-s_send (gc_group_t *self, gc_group_request_t *req, void *cookie)
+//  Room for one more pending request carrying `messages` messages. Returns 0 or -1.
+static int
+s_reserve (gc_group_t *self, size_t messages)
 {
-    s_member_t *member = s_authorize (self, req, cookie, "send in");
-    if (!member) {
-        return;
+    size_t acks = self->ack_capacity;
+    if (s_grow ((void **) &self->pending, &self->pending_capacity, self->pending_count, 1,
+                sizeof *self->pending)
+            != 0
+        || s_grow ((void **) &self->batch, &self->batch_capacity, self->batch_count, messages,
+                   sizeof *self->batch)
+               != 0
+        || s_grow ((void **) &self->ack_seqs, &acks, self->ack_count, messages,
+                   sizeof *self->ack_seqs)
+               != 0
+        || s_grow ((void **) &self->ack_ts, &self->ack_capacity, self->ack_count, messages,
+                   sizeof *self->ack_ts)
+               != 0) {
+        return -1;
     }
-    const Groupcast__V1__Send *send = req->send;
+    return 0;
+}
+
+//  Queues one message of member's for the next commit (space is reserved): a new entry, or, for
+//  a retry of a message already stored or queued, the original's seq and timestamp. The entry
+//  borrows the text, which stays in the arena until the commit. Returns 0, or -1 when the
+//  retry lookup failed.
+static int
+s_queue_message (gc_group_t *self, const s_member_t *member, const Groupcast__V1__Send *send)
+{
     bool has_id = send->client_msg_id.len == GC_MSG_ID_SIZE;
-    size_t index = self->batch_count;   //  of the entry this send is acknowledged with
+    uint64_t seq = 0;
+    int64_t ts_us = 0;
     if (has_id && send->retry) {
-        uint64_t seq = 0;
-        int64_t ts_us = 0;
-        int found = s_find_retry (self, req, &seq, &ts_us);
+        int found = s_find_retry (self, member->id, send->client_msg_id.data, &seq, &ts_us);
         if (found < 0) {
-            s_reply_error (self, cookie, req->request_id, GC_STORE_FAILED,
-                           "cannot look up a retried message");
-            return;
-        }
-        if (found > 0 && seq <= self->last_seq) {
-            s_reply_ack (self, cookie, req->request_id, seq, ts_us);
-            return;
-        }
-        if (found > 0) {
-            //  The original is queued in this batch: the retry is acknowledged with it at the
-            //  commit, and nothing is stored twice.
-            index = (size_t) (seq - self->last_seq - 1);
+            return -1;
         }
     }
-    if (s_reserve (self) != 0) {
-        s_reply_error (self, cookie, req->request_id, GC_INTERNAL, "out of memory");
-        return;
-    }
-    if (index == self->batch_count) {
-        gc_store_entry_t *entry = &self->batch[self->batch_count++];
+    if (seq == 0) {
+        size_t index = self->batch_count++;
+        gc_store_entry_t *entry = &self->batch[index];
         int64_t floor_us = index ? self->batch[index - 1].ts_us : self->last_ts_us;
-        entry->seq = self->last_seq + index + 1;
-        entry->ts_us = s_next_ts (floor_us);
+        entry->seq = seq = self->last_seq + index + 1;
+        entry->ts_us = ts_us = s_next_ts (floor_us);
         entry->kind = GC_ENTRY_MESSAGE;
         memcpy (entry->sender, member->id, sizeof entry->sender);
         entry->name = member->name;
@@ -873,10 +900,52 @@ s_send (gc_group_t *self, gc_group_request_t *req, void *cookie)
         }
         self->batch_bytes += entry->text_len;
     }
-    s_pending_t *pending = &self->pending[self->pending_count++];
+    self->ack_seqs[self->ack_count] = seq;
+    self->ack_ts[self->ack_count++] = ts_us;
+    return 0;
+}
+
+//  Queues a Send (one message) or a SendBatch (several) for the next commit, all of its
+//  messages or none. A single retried message that is already stored is acknowledged at once.
+static void
+s_send (gc_group_t *self, gc_group_request_t *req, void *cookie)
+{
+    s_member_t *member = s_authorize (self, req, cookie, "send in");
+    if (!member) {
+        return;
+    }
+    bool batch = req->body_case == GROUPCAST__V1__GROUP_REQUEST__BODY_SEND_BATCH;
+    Groupcast__V1__Send **sends = batch ? req->send_batch->sends : &req->send;
+    size_t count = batch ? req->send_batch->n_sends : 1;
+    if (s_reserve (self, count) != 0) {
+        s_reply_error (self, cookie, req->request_id, GC_INTERNAL, "out of memory");
+        return;
+    }
+    s_pending_t *pending = &self->pending[self->pending_count];
     pending->cookie = cookie;
     pending->request_id = req->request_id;
-    pending->entry = index;
+    pending->first = self->ack_count;
+    pending->count = count;
+    pending->batch = batch;
+    size_t batch_count = self->batch_count, batch_bytes = self->batch_bytes;
+    for (size_t i = 0; i < count; i++) {
+        if (s_queue_message (self, member, sends[i]) != 0) {
+            //  Nothing of this request stays queued.
+            self->batch_count = batch_count;
+            self->batch_bytes = batch_bytes;
+            self->ack_count = pending->first;
+            s_reply_error (self, cookie, req->request_id, GC_STORE_FAILED,
+                           "cannot look up a retried message");
+            return;
+        }
+    }
+    if (!batch && self->ack_seqs[pending->first] <= self->last_seq) {
+        self->ack_count = pending->first;
+        s_reply_ack (self, cookie, req->request_id, self->ack_seqs[pending->first],
+                     self->ack_ts[pending->first]);
+        return;
+    }
+    self->pending_count++;
 }
 
 //  Counts a committed batch for the send log.
@@ -990,20 +1059,34 @@ gc_group_flush (gc_group_t *self)
     char error[512];
     snprintf (error, sizeof error, "message not stored: %s", err);
     for (size_t i = 0; i < self->pending_count; i++) {
-        s_pending_t *pending = &self->pending[i];
-        uint64_t request_id = pending->request_id;
-        if (rc == 0) {
-            const gc_store_entry_t *entry = &self->batch[pending->entry];
-            s_reply_ack (self, pending->cookie, request_id, entry->seq, entry->ts_us);
+        const s_pending_t *pending = &self->pending[i];
+        if (rc != 0) {
+            s_reply_error (self, pending->cookie, pending->request_id, GC_STORE_FAILED, error);
+        }
+        else if (pending->batch) {
+            s_reply_batch_ack (self, pending);
         }
         else {
-            s_reply_error (self, pending->cookie, request_id, GC_STORE_FAILED, error);
+            s_reply_ack (self, pending->cookie, pending->request_id,
+                         self->ack_seqs[pending->first], self->ack_ts[pending->first]);
         }
     }
     self->pending_count = 0;
+    self->ack_count = 0;
     self->batch_count = 0;
     self->batch_bytes = 0;
     s_apply_retention (self);
+}
+
+//  Bytes of text in a (validated) SendBatch.
+static size_t
+s_batch_bytes (const Groupcast__V1__SendBatch *batch)
+{
+    size_t bytes = 0;
+    for (size_t i = 0; i < batch->n_sends; i++) {
+        bytes += batch->sends[i]->text.len;
+    }
+    return bytes;
 }
 
 void
@@ -1032,6 +1115,18 @@ gc_group_request (gc_group_t *self, const uint8_t *data, size_t size, void *cook
         return;   //  req lives in the arena: nothing to free
     }
     switch (req->body_case) {
+    case GROUPCAST__V1__GROUP_REQUEST__BODY_SEND_BATCH:
+        //  A batch that would take this turn's over its limits goes in the next one.
+        if (self->batch_count + req->send_batch->n_sends > self->max_batch
+            || self->batch_bytes + s_batch_bytes (req->send_batch) > GC_GROUP_MAX_BATCH_BYTES) {
+            gc_group_flush (self);
+        }
+        s_send (self, req, cookie);
+        if (self->batch_count >= self->max_batch
+            || self->batch_bytes >= GC_GROUP_MAX_BATCH_BYTES) {
+            gc_group_flush (self);
+        }
+        break;
     case GROUPCAST__V1__GROUP_REQUEST__BODY_SEND:
         s_send (self, req, cookie);
         if (self->batch_count >= self->max_batch

@@ -8,10 +8,15 @@
     included). Whatever lies between the two is fetched from history, a page at a time, before
     the stream delivers anything newer; live entries at or below `queued` are dropped.
 
-    The queue of entries waiting for the application is bounded. gc_sub_recv takes every frame
-    waiting on the SUB socket on each call, so a slow application does not back frames up into
-    the group; a live entry that finds the queue full is dropped and fetched again from history
-    once the application has caught up (the group keeps it, and a page costs one request).
+    Live frames are queued as they arrive and unpacked only when the application reaches them;
+    their entries are handed out as views into the unpacked frame, with no copy per entry (the
+    arena it is unpacked into ends every bytes field with a NUL, which the view's text needs).
+    Entries fetched from history are copied into a second queue. Delivery order: what is left
+    of the frame being handed out (all at or below `queued`), then history entries, then the
+    next frame. Both queues are bounded. When the frame queue is full, frames wait in the SUB
+    socket, which drops them past its high-water mark; the next frame unpacked then starts past
+    `queued`, and what was dropped is fetched from history (the group keeps it, and a page
+    costs one request).
 
     A group heard from neither by a batch nor by a heartbeat for 3.5 heartbeat intervals is
     silent: we say so, ask it (or the registry) where it is, and say so again when it is back.
@@ -57,9 +62,27 @@ typedef struct s_item {
     size_t size;            //  bytes counted against the queue's budget
 } s_item_t;
 
+//  A frame from the SUB socket, waiting to be unpacked.
+typedef struct s_frame {
+    zmq_msg_t payload;        //  the Publish
+    s_stream_t *stream;       //  the stream its topic names
+    int64_t arrived;          //  monotonic ms when it was taken off the socket
+    struct s_frame *next;     //  next in the queue, or in the spare list
+} s_frame_t;
+
 struct gc_sub {
     size_t undrained;         //  entries returned since the SUB socket was last drained
-    gc_wire_arena_t *arena;   //  each Publish frame is unpacked here, reset per frame
+    s_frame_t *frames;        //  frames waiting to be unpacked, oldest first, owned
+    s_frame_t *frames_tail;   //  the newest of them
+    size_t frame_count;       //  how many
+    size_t frame_bytes;       //  bytes of their payloads
+    s_frame_t *spare;         //  frames kept for reuse (payload closed), owned
+    s_frame_t *open;          //  the frame being handed out (or NULL), owned
+    gc_publish_t *pub;        //  open frame unpacked, in the arena
+    size_t next_entry;        //  index of the next entry of pub to hand out
+    size_t end_entry;         //  one past the last one
+    gc_entry_t view;          //  the entry last handed out from the open frame
+    gc_wire_arena_t *arena;   //  the open frame is unpacked here, reset per frame
     gc_client_t *client;      //  borrowed
     zsock_t *sub;             //  one SUB socket for every group
     zhashx_t *streams;        //  name -> s_stream_t, owned
@@ -130,6 +153,20 @@ gc_sub_new (gc_client_t *client)
     return self;
 }
 
+//  Ends the open frame, if any, keeping it for reuse.
+static void
+s_close_frame (gc_sub_t *self)
+{
+    s_frame_t *frame = self->open;
+    if (frame) {
+        zmq_msg_close (&frame->payload);
+        frame->next = self->spare;
+        self->spare = frame;
+        self->open = NULL;
+        self->pub = NULL;
+    }
+}
+
 void
 gc_sub_destroy (gc_sub_t **self_p)
 {
@@ -141,6 +178,18 @@ gc_sub_destroy (gc_sub_t **self_p)
             s_item_t *item = self->head;
             self->head = item->next;
             free (item);
+        }
+        s_close_frame (self);
+        while (self->frames) {
+            s_frame_t *frame = self->frames;
+            self->frames = frame->next;
+            zmq_msg_close (&frame->payload);
+            free (frame);
+        }
+        while (self->spare) {
+            s_frame_t *frame = self->spare;
+            self->spare = frame->next;
+            free (frame);
         }
         zlistx_destroy (&self->order);
         zhashx_destroy (&self->streams);
@@ -494,54 +543,110 @@ gc_sub_add (gc_sub_t *self, const char *spec, uint64_t after_seq)
     return status;
 }
 
-//  Handles one message from the SUB socket: frames that are not a valid Publish of a group we
-//  follow are ignored.
+//  Takes one message off the SUB socket into the frame queue. A message that is not a topic
+//  and one payload, or whose topic names no group we follow, is dropped. Returns false when
+//  nothing was waiting (the socket's receive timeout is 0) or out of memory.
 static bool
-s_receive (gc_sub_t *self)
+s_take (gc_sub_t *self)
 {
-    zmsg_t *msg = zmsg_recv (self->sub);
-    if (!msg) {
-        return false;   //  nothing waiting (the socket's receive timeout is 0)
+    void *sub = zsock_resolve (self->sub);
+    s_frame_t *frame = self->spare;
+    if (frame) {
+        self->spare = frame->next;
     }
-    zframe_t *topic = zmsg_first (msg);
-    zframe_t *payload = zmsg_next (msg);
-    if (zmsg_size (msg) != 2 || zframe_size (topic) < 2
-        || zframe_size (topic) - 1 > GC_MAX_NAME) {
-        zmsg_destroy (&msg);
-        return true;
+    else if (!(frame = (s_frame_t *) malloc (sizeof (s_frame_t)))) {
+        return false;
     }
-    char name[GC_MAX_NAME + 1];
-    size_t len = zframe_size (topic) - 1;
-    memcpy (name, zframe_data (topic), len);
-    name[len] = '\0';
-    s_stream_t *stream = (s_stream_t *) zhashx_lookup (self->streams, name);
-    char err[256];
-    gc_wire_arena_reset (self->arena);
-    ProtobufCAllocator *allocator = gc_wire_arena_allocator (self->arena);
-    gc_publish_t *pub = stream ? gc_wire_publish_unpack (zframe_data (payload),
-                                                         zframe_size (payload), allocator, err,
-                                                         sizeof err)
-                               : NULL;
-    if (!pub || !streq (pub->group, stream->name)) {
-        gc_wire_publish_free (&pub, allocator);
-        zmsg_destroy (&msg);
-        return true;
+    zmq_msg_t topic;
+    zmq_msg_init (&topic);
+    zmq_msg_init (&frame->payload);
+    bool taken = zmq_msg_recv (&topic, sub, ZMQ_DONTWAIT) >= 0;
+    bool valid = false;
+    if (taken && zmq_msg_more (&topic)) {
+        valid = zmq_msg_recv (&frame->payload, sub, ZMQ_DONTWAIT) >= 0;
+        //  Bounded: a message has finitely many frames, all there once the first is.
+        while (valid && zmq_msg_more (&frame->payload)) {
+            zmq_msg_t extra;
+            zmq_msg_init (&extra);
+            zmq_msg_recv (&extra, sub, ZMQ_DONTWAIT);
+            zmq_msg_close (&extra);
+            valid = false;
+        }
     }
-    int64_t now = zclock_mono ();
+    s_stream_t *stream = NULL;
+    size_t len = zmq_msg_size (&topic);
+    if (valid && len >= 2 && len - 1 <= GC_MAX_NAME) {
+        char name[GC_MAX_NAME + 1];
+        memcpy (name, zmq_msg_data (&topic), len - 1);
+        name[len - 1] = '\0';
+        stream = (s_stream_t *) zhashx_lookup (self->streams, name);
+    }
+    zmq_msg_close (&topic);
+    if (!stream) {
+        zmq_msg_close (&frame->payload);
+        frame->next = self->spare;
+        self->spare = frame;
+        return taken;
+    }
+    frame->stream = stream;
+    frame->arrived = zclock_mono ();
+    frame->next = NULL;
+    //  Heard from, whatever the frame holds: liveness does not wait for the application.
+    stream->last_heard = frame->arrived;
     if (stream->silent) {
         stream->silent = false;
         stream->last_heartbeat = 0;   //  an outage is not a heartbeat interval
         s_notice (self, stream->name, "group is back");
     }
-    stream->last_heard = now;
+    if (self->frames_tail) {
+        self->frames_tail->next = frame;
+    }
+    else {
+        self->frames = frame;
+    }
+    self->frames_tail = frame;
+    self->frame_count++;
+    self->frame_bytes += zmq_msg_size (&frame->payload);
+    return true;
+}
+
+//  Unpacks the oldest queued frame and opens it: its entries that follow `queued` without a
+//  gap become the ones to hand out. A frame that is not a valid Publish of its stream's group
+//  is dropped. Returns false when no frame was queued.
+static bool
+s_open_next (gc_sub_t *self)
+{
+    s_close_frame (self);
+    s_frame_t *frame = self->frames;
+    if (!frame) {
+        return false;
+    }
+    self->frames = frame->next;
+    if (!self->frames) {
+        self->frames_tail = NULL;
+    }
+    self->frame_count--;
+    self->frame_bytes -= zmq_msg_size (&frame->payload);
+    self->open = frame;
+    s_stream_t *stream = frame->stream;
+    char err[256];
+    gc_wire_arena_reset (self->arena);
+    ProtobufCAllocator *allocator = gc_wire_arena_allocator (self->arena);
+    gc_publish_t *pub =
+        gc_wire_publish_unpack ((const uint8_t *) zmq_msg_data (&frame->payload),
+                                zmq_msg_size (&frame->payload), allocator, err, sizeof err);
+    if (!pub || !streq (pub->group, stream->name)) {
+        s_close_frame (self);
+        return true;
+    }
     if (pub->n_entries == 0) {
         //  Silence is judged against the group's own heartbeat interval.
         if (stream->last_heartbeat) {
-            int64_t silence = (now - stream->last_heartbeat) * 7 / 2;
+            int64_t silence = (frame->arrived - stream->last_heartbeat) * 7 / 2;
             stream->silence_ms = silence > GC_SUB_SILENCE_MIN_MS ? silence
                                                                  : GC_SUB_SILENCE_MIN_MS;
         }
-        stream->last_heartbeat = now;
+        stream->last_heartbeat = frame->arrived;
     }
     if (pub->last_seq < stream->queued || pub->last_seq < stream->known_last
         || (stream->group_id[0] && pub->group_id[0] && !streq (pub->group_id, stream->group_id))) {
@@ -554,23 +659,16 @@ s_receive (gc_sub_t *self)
     //  know of, or, for a heartbeat, announces more.
     uint64_t have = stream->queued > stream->known_last ? stream->queued : stream->known_last;
     bool missed = pub->n_entries ? pub->entries[0]->seq > have + 1 : pub->last_seq > have;
-    for (size_t i = 0; i < pub->n_entries; i++) {
-        const Groupcast__V1__Entry *entry = pub->entries[i];
-        if (entry->seq <= stream->queued) {
-            continue;
-        }
-        if (entry->seq > stream->queued + 1) {
-            break;   //  a gap: fetched from history first (s_catch_up)
-        }
-        if (s_room (self) == 0) {
-            missed = true;   //  the application is slower than the stream
-            break;
-        }
-        if (s_enqueue (self, stream, entry->seq, entry->ts_us, (int) entry->kind, entry->sender,
-                       entry->name, entry->text.data, entry->text.len)
-            != 0) {
-            break;   //  out of memory: fetched from history later
-        }
+    //  The entries are contiguous (checked by the unpack): skip what was delivered, and take
+    //  the rest when it follows `queued`; after a gap it is all fetched from history instead.
+    size_t first = 0;
+    while (first < pub->n_entries && pub->entries[first]->seq <= stream->queued) {
+        first++;
+    }
+    size_t end = first;
+    if (first < pub->n_entries && pub->entries[first]->seq == stream->queued + 1) {
+        end = pub->n_entries;
+        stream->queued = pub->entries[end - 1]->seq;
     }
     if (pub->last_seq > stream->known_last) {
         stream->known_last = pub->last_seq;
@@ -579,18 +677,23 @@ s_receive (gc_sub_t *self)
         stream->behind = true;
         s_notice (self, stream->name, "missed live entries; catching up from history");
     }
-    gc_wire_publish_free (&pub, allocator);
-    zmsg_destroy (&msg);
+    self->pub = pub;
+    self->next_entry = first;
+    self->end_entry = end;
     return true;
 }
 
-//  Takes every frame waiting on the SUB socket, bounded so that the checks still run.
+//  Takes every frame waiting on the SUB socket, bounded so that the checks still run, and while
+//  the frame queue has room (else they wait in the socket, which drops them past its
+//  high-water mark).
 static void
 s_drain (gc_sub_t *self)
 {
     //  A receive that finds nothing costs one look at the socket; ZMQ_EVENTS before each
     //  frame cost two system calls per frame.
-    for (int i = 0; i < GC_SUB_DRAIN_MAX && s_receive (self); i++) {
+    for (int i = 0; i < GC_SUB_DRAIN_MAX && self->frame_count < self->queue_max
+                    && self->frame_bytes < GC_SUB_QUEUE_BYTES && s_take (self);
+         i++) {
     }
 }
 
@@ -646,9 +749,26 @@ gc_sub_recv (gc_sub_t *self, int timeout_ms, const gc_entry_t **entry)
     zmq_pollitem_t item = {zsock_resolve (self->sub), 0, ZMQ_POLLIN, 0};
     //  Bounded by the deadline, or by an interrupt when waiting forever.
     while (true) {
+        //  What is left of the open frame comes first: it is all at or below `queued`.
+        if (self->pub && self->next_entry < self->end_entry) {
+            const Groupcast__V1__Entry *wire = self->pub->entries[self->next_entry++];
+            gc_entry_t *view = &self->view;
+            view->group = self->open->stream->name;
+            view->seq = wire->seq;
+            view->ts_us = wire->ts_us;
+            view->kind = (gc_entry_kind_t) wire->kind;
+            view->sender = wire->sender;
+            view->name = wire->name;
+            view->text = wire->text.len ? (const char *) wire->text.data : "";
+            view->text_len = wire->text.len;
+            self->open->stream->returned = wire->seq;
+            self->undrained++;
+            *entry = view;
+            return GC_OK;
+        }
         //  Taking frames off the socket costs a system call even when there are none: do it
-        //  when the queue runs dry, and every 64 entries so the socket never backs up.
-        if (self->queue_size == 0 || self->undrained >= 64) {
+        //  when nothing is queued, and every 64 entries so the socket never backs up.
+        if ((self->queue_size == 0 && self->frame_count == 0) || self->undrained >= 64) {
             s_drain (self);
             self->undrained = 0;
         }
@@ -666,6 +786,9 @@ gc_sub_recv (gc_sub_t *self, int timeout_ms, const gc_entry_t **entry)
             self->undrained++;
             *entry = &next->entry;
             return GC_OK;
+        }
+        if (s_open_next (self)) {
+            continue;
         }
         if (s_check_liveness (self)) {
             continue;   //  it may have learnt of entries to fetch

@@ -243,6 +243,94 @@ gc_wire_group_request_unpack (const uint8_t *data, size_t size, uint64_t *reques
     return gc_wire_group_request_unpack_with (data, size, NULL, request_id, status, err, errlen);
 }
 
+//  Reads a varint at *p (before end). Returns 0, or -1 if it is cut short or too long.
+static int
+s_varint (const uint8_t **p, const uint8_t *end, uint64_t *value)
+{
+    *value = 0;
+    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+        uint8_t byte = *(*p)++;
+        *value |= (uint64_t) (byte & 0x7f) << shift;
+        if (!(byte & 0x80)) {
+            return 0;
+        }
+    }
+    return -1;
+}
+
+//  Counts the messages of the SendBatch bodies (field 17, repeated Send field 1) in a packed
+//  GroupRequest, without unpacking it: protobuf-c would allocate for every one of them first,
+//  and a 4 MiB frame of empty Sends unpacks into a few hundred megabytes. Stops counting past
+//  `most`. Malformed bytes count as none (the unpack refuses them). *request_id gets field 1,
+//  so that a refusal can still be matched to its request.
+static size_t
+s_count_batch_sends (const uint8_t *data, size_t size, size_t most, uint64_t *request_id)
+{
+    const uint8_t *p = data, *end = data + size;
+    size_t count = 0;
+    //  Bounded: every step consumes at least one byte.
+    while (p < end && count <= most) {
+        uint64_t key, len;
+        if (s_varint (&p, end, &key) != 0) {
+            return 0;
+        }
+        switch (key & 7) {
+        case 0:
+            if (s_varint (&p, end, &len) != 0) {
+                return 0;
+            }
+            if ((key >> 3) == 1) {
+                *request_id = len;
+            }
+            break;
+        case 1:
+            p += (size_t) (end - p) < 8 ? (size_t) (end - p) : 8;
+            break;
+        case 5:
+            p += (size_t) (end - p) < 4 ? (size_t) (end - p) : 4;
+            break;
+        case 2:
+            if (s_varint (&p, end, &len) != 0 || len > (uint64_t) (end - p)) {
+                return 0;
+            }
+            if ((key >> 3) == GROUPCAST__V1__GROUP_REQUEST__BODY_SEND_BATCH) {
+                const uint8_t *q = p, *stop = p + len;
+                while (q < stop && count <= most) {
+                    uint64_t inner, skip;
+                    if (s_varint (&q, stop, &inner) != 0 || (inner & 7) != 2
+                        || s_varint (&q, stop, &skip) != 0 || skip > (uint64_t) (stop - q)) {
+                        break;   //  not a plain list of Sends: the unpack judges it
+                    }
+                    count += (inner >> 3) == 1;
+                    q += skip;
+                }
+            }
+            p += len;
+            break;
+        default:
+            return 0;
+        }
+    }
+    return count;
+}
+
+//  Checks one message of a Send or SendBatch; returns the reason (setting *code) or NULL.
+static const char *
+s_check_send (const Groupcast__V1__Send *send, gc_status_t *code)
+{
+    if (send->text.len == 0) {
+        return "empty message";
+    }
+    if (send->text.len > GC_MAX_TEXT) {
+        *code = GC_TOO_LARGE;
+        return "message text exceeds 65536 bytes";
+    }
+    if (send->client_msg_id.len != 0 && send->client_msg_id.len != GC_MSG_ID_SIZE) {
+        return "client_msg_id must be 16 bytes";
+    }
+    return NULL;
+}
+
 gc_group_request_t *
 gc_wire_group_request_unpack_with (const uint8_t *data, size_t size,
                                    ProtobufCAllocator *allocator, uint64_t *request_id,
@@ -253,6 +341,12 @@ gc_wire_group_request_unpack_with (const uint8_t *data, size_t size,
     if (size > GC_MAX_FRAME) {
         return s_fail (status, GC_TOO_LARGE, err, errlen, "request of %zu bytes exceeds %d",
                        size, GC_MAX_FRAME);
+    }
+    uint64_t batch_id = 0;
+    if (s_count_batch_sends (data, size, GC_MAX_BATCH_SENDS, &batch_id) > GC_MAX_BATCH_SENDS) {
+        *request_id = batch_id;
+        return s_fail (status, GC_TOO_LARGE, err, errlen,
+                       "a send batch holds at most 4096 messages");
     }
     gc_group_request_t *req = groupcast__v1__group_request__unpack (allocator, size, data);
     if (!req) {
@@ -268,18 +362,31 @@ gc_wire_group_request_unpack_with (const uint8_t *data, size_t size,
         }
         break;
     case GROUPCAST__V1__GROUP_REQUEST__BODY_SEND:
-        if (req->send->text.len == 0) {
-            why = "empty message";
+        why = s_check_send (req->send, &code);
+        break;
+    case GROUPCAST__V1__GROUP_REQUEST__BODY_SEND_BATCH: {
+        const Groupcast__V1__SendBatch *batch = req->send_batch;
+        size_t bytes = 0;
+        for (size_t i = 0; !why && i < batch->n_sends; i++) {
+            why = s_check_send (batch->sends[i], &code);
+            bytes += batch->sends[i]->text.len;
         }
-        else if (req->send->text.len > GC_MAX_TEXT) {
+        if (why) {
+            break;
+        }
+        if (batch->n_sends < 2) {
+            why = "a send batch holds at least 2 messages";
+        }
+        else if (batch->n_sends > GC_MAX_BATCH_SENDS) {
             code = GC_TOO_LARGE;
-            why = "message text exceeds 65536 bytes";
+            why = "a send batch holds at most 4096 messages";
         }
-        else if (req->send->client_msg_id.len != 0
-                 && req->send->client_msg_id.len != GC_MSG_ID_SIZE) {
-            why = "client_msg_id must be 16 bytes";
+        else if (bytes > GC_MAX_BATCH_TEXT) {
+            code = GC_TOO_LARGE;
+            why = "a send batch holds at most 1048576 bytes of text";
         }
         break;
+    }
     case GROUPCAST__V1__GROUP_REQUEST__BODY_FETCH:
         if (req->fetch->since_us < 0 || req->fetch->until_us < 0) {
             why = "negative time filter";
@@ -335,9 +442,17 @@ gc_wire_group_request_free_with (gc_group_request_t **self_p, ProtobufCAllocator
 static const char *
 s_check_entries (Groupcast__V1__Entry **entries, size_t count)
 {
+    const char *valid = NULL;   //  the last sender found valid
     for (size_t i = 0; i < count; i++) {
         const Groupcast__V1__Entry *e = entries[i];
-        if (e->seq == 0 || !gc_wire_valid_uuid (e->sender) || e->text.len > GC_MAX_TEXT
+        //  A batch often holds one sender's messages: a sender equal to the last valid one
+        //  is valid (the comparison is a fraction of the check).
+        bool known = valid && strcmp (e->sender, valid) == 0;
+        if (!known && !gc_wire_valid_uuid (e->sender)) {
+            return "invalid entry";
+        }
+        valid = e->sender;
+        if (e->seq == 0 || e->text.len > GC_MAX_TEXT
             || (int) e->kind < 0 || e->kind > GROUPCAST__V1__ENTRY_KIND__ENTRY_LEAVE) {
             return "invalid entry";
         }
@@ -399,6 +514,9 @@ gc_wire_group_reply_unpack (const uint8_t *data, size_t size, char *err, size_t 
     if (!why && ((int) reply->status < 0 || (int) reply->status > GC_INTERNAL)) {
         why = "unknown status in group reply";
     }
+    if (!why && reply->n_seqs != reply->n_ts_list) {
+        why = "seqs and ts_list differ in length";
+    }
     if (!why && reply->pub_endpoint[0] && !gc_wire_valid_endpoint (reply->pub_endpoint)) {
         why = "invalid pub endpoint in reply";
     }
@@ -445,12 +563,17 @@ gc_wire_publish_unpack (const uint8_t *data, size_t size, ProtobufCAllocator *al
     return pub;
 }
 
+static void s_arena_free (void *data, void *pointer);
+
 void
 gc_wire_publish_free (gc_publish_t **self_p, ProtobufCAllocator *allocator)
 {
     assert (self_p);
     if (*self_p) {
-        groupcast__v1__publish__free_unpacked (*self_p, allocator);
+        //  An arena frees nothing one by one: walking the message would be wasted.
+        if (!allocator || allocator->free != s_arena_free) {
+            groupcast__v1__publish__free_unpacked (*self_p, allocator);
+        }
         *self_p = NULL;
     }
 }
@@ -577,12 +700,22 @@ struct gc_wire_arena {
     size_t peak;                    //  most bytes handed out between two resets
 };
 
+//  An arena hands out at most this much between two resets (then alloc fails, and so does the
+//  unpack), and keeps at most GC_MAX_FRAME of it across a reset: a hostile frame that unpacks
+//  into far more than its size costs a failed request, not the process's memory.
+#define GC_ARENA_LIMIT (16 * GC_MAX_FRAME)
+
 static void *
 s_arena_alloc (void *data, size_t size)
 {
     gc_wire_arena_t *self = (gc_wire_arena_t *) data;
     size_t align = sizeof (max_align_t);
-    size = (size + align - 1) / align * align;
+    size_t asked = size;
+    //  One byte more, zeroed: unpacked bytes fields read as NUL-terminated strings.
+    size = (size + 1 + align - 1) / align * align;
+    if (asked >= GC_ARENA_LIMIT || self->used + size > GC_ARENA_LIMIT) {
+        return NULL;
+    }
     s_block_t *block = self->blocks;
     if (!block || block->size - block->used < size) {
         size_t want = size > self->block_size ? size : self->block_size;
@@ -595,7 +728,8 @@ s_arena_alloc (void *data, size_t size)
         block->next = self->blocks;
         self->blocks = block;
     }
-    void *p = (char *) block->data + block->used;
+    char *p = (char *) block->data + block->used;
+    p[asked] = '\0';
     block->used += size;
     self->used += size;
     return p;
@@ -661,7 +795,7 @@ gc_wire_arena_reset (gc_wire_arena_t *self)
     if (!self->blocks) {
         return;
     }
-    if (!self->blocks->next) {
+    if (!self->blocks->next && self->blocks->size <= GC_MAX_FRAME) {
         self->blocks->used = 0;
         return;
     }
@@ -670,7 +804,7 @@ gc_wire_arena_reset (gc_wire_arena_t *self)
     s_free_blocks (self->blocks);
     self->blocks = NULL;
     if (self->peak > self->block_size) {
-        self->block_size = self->peak;
+        self->block_size = self->peak < GC_MAX_FRAME ? self->peak : GC_MAX_FRAME;
     }
 }
 

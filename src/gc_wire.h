@@ -20,6 +20,11 @@
 //  The largest frame any groupcast socket accepts (also set as ZMQ_MAXMSGSIZE on server sockets).
 #define GC_MAX_FRAME (4 * 1024 * 1024)
 
+//  A SendBatch carries 2 to GC_MAX_BATCH_SENDS messages and at most GC_MAX_BATCH_TEXT bytes of
+//  text in all, so its frame, its reply and the group's published batch stay under GC_MAX_FRAME.
+#define GC_MAX_BATCH_SENDS 4096
+#define GC_MAX_BATCH_TEXT (1024 * 1024)
+
 //  Short aliases for the generated types.
 typedef Groupcast__V1__RegistryRequest gc_registry_request_t;
 typedef Groupcast__V1__RegistryReply gc_registry_reply_t;
@@ -55,7 +60,9 @@ void gc_wire_registry_request_free (gc_registry_request_t **self_p);
 
 //  Unpacks and validates a group request, as for registry requests. Validation: sender is a
 //  UUID, token is GC_TOKEN_SIZE bytes, send text is 1..GC_MAX_TEXT bytes, client_msg_id empty or
-//  GC_MSG_ID_SIZE bytes, join name a valid display name, a body is set.
+//  GC_MSG_ID_SIZE bytes (for each message of a send_batch too, which holds 2..GC_MAX_BATCH_SENDS
+//  of them and at most GC_MAX_BATCH_TEXT bytes of text), join name a valid display name, a body
+//  is set.
 gc_group_request_t *gc_wire_group_request_unpack (const uint8_t *data, size_t size,
                                                   uint64_t *request_id, gc_status_t *status,
                                                   char *err, size_t errlen);
@@ -81,7 +88,11 @@ void gc_wire_publish_free (gc_publish_t **self_p, ProtobufCAllocator *allocator)
 //  freed one by one; gc_wire_arena_reset makes all of them reusable at once. Unpacking many
 //  small messages (a listener's batches, a group's requests) then costs no malloc or free per
 //  field. One thread uses an arena at a time. Messages unpacked with its allocator are valid until
-//  the next reset or destroy, and need no _free call (one does no harm: free is a no-op).
+//  the next reset or destroy, and need no _free call (one does no harm: free is a no-op). Every
+//  allocation is followed by a zero byte, so a non-empty bytes field unpacked into an arena is
+//  also a NUL-terminated string (protobuf-c leaves an empty one's data NULL). An arena hands out
+//  at most 64 MiB between resets (an unpack needing more fails) and keeps at most GC_MAX_FRAME
+//  across a reset.
 typedef struct gc_wire_arena gc_wire_arena_t;
 
 //  An arena whose blocks hold at least block_size bytes (0: 64 KiB). Returns NULL if out of

@@ -5,9 +5,9 @@ SPDX-License-Identifier: MPL-2.0
 
 A second implementation of the client side of docs/protocol.md, from the Python code that
 `protoc --python_out` generates from proto/groupcast.proto (never committed: the build writes
-groupcast_pb2.py into <build>/tests/interop). It lists groups, joins, leaves, sends, fetches
-history and follows a group live with the Clone pattern (section 7.2). The interop test
-(test_interop.py) runs it against the C registry and group.
+groupcast_pb2.py into <build>/tests/interop). It lists groups, joins, leaves, sends (one message
+or a batch), fetches history and follows a group live with the Clone pattern (section 7.2). The
+interop test (test_interop.py) runs it against the C registry and group.
 
 Library:
 
@@ -15,6 +15,7 @@ Library:
     with Client("tcp://127.0.0.1:5555", ident) as client:
         client.join("ops")
         ack = client.send("ops", "hello")         # GroupReply: ack.seq, ack.ts_us
+        acks = client.send_batch("ops", ["a", "b"])   # GroupReply: seqs, ts_list
         page = client.fetch("ops", after_seq=0)   # Page: entries, more, first_seq, last_seq
         sub = Subscriber(client)
         sub.add("ops")                            # from now; add("ops", after_seq=0): everything
@@ -22,6 +23,15 @@ Library:
 
 Errors are raised as GroupcastError (status, error); a timeout has status TIMEOUT (100) and a
 reply that is not a valid reply PROTOCOL (101), as in libgroupcast.
+
+send_batch(group, texts, client_msg_ids=None, retry=False) sends one SendBatch: 2 to 4096
+messages (str or bytes), at most 1 MiB of text in all, each checked as a Send is; the group
+stores them in the order given in one transaction, all or none, and its reply lists each
+message's seq and timestamp in `seqs` and `ts_list`, in request order. client_msg_ids is None
+(no ids) or one id per message (16 bytes, or b"" for none); with retry=True the group looks each
+id up first, so a resent batch is acknowledged with the original seqs and stored once. The client
+does not check the batch itself: send_refusal() and send_batch_refusal() give the (status, error)
+a group answers a bad Send or SendBatch with (None for a good one).
 
 Command line (needs groupcast_pb2 on the path: set GROUPCAST_PB2_DIR=<build>/tests/interop):
 
@@ -63,6 +73,8 @@ MAX_NAME = 64
 TOKEN_SIZE = 16
 MSG_ID_SIZE = 16
 FETCH_DEFAULT = 1000
+MAX_BATCH_SENDS = 4096
+MAX_BATCH_TEXT = 1024 * 1024
 
 # Wire statuses come from the schema; 100 and above are client-only, numbered as libgroupcast.
 OK = pb.STATUS_OK
@@ -173,6 +185,55 @@ def _check_entries(entries):
         if e.seq <= previous:
             raise GroupcastError(PROTOCOL, "entries out of order")
         previous = e.seq
+
+
+def _as_bytes(text):
+    return text.encode("utf-8") if isinstance(text, str) else bytes(text)
+
+
+def send_refusal(text, client_msg_id=b""):
+    """What a group answers a Send of `text` (str or bytes) with: (status, error), or None when
+    the body is valid (docs/protocol.md 3; checked before membership and token)."""
+    data = _as_bytes(text)
+    if not data:
+        return pb.STATUS_BAD_REQUEST, "empty message"
+    if len(data) > MAX_TEXT:
+        return pb.STATUS_TOO_LARGE, "message text exceeds %d bytes" % MAX_TEXT
+    if len(client_msg_id) not in (0, MSG_ID_SIZE):
+        return pb.STATUS_BAD_REQUEST, "client_msg_id must be %d bytes" % MSG_ID_SIZE
+    return None
+
+
+def send_batch_refusal(texts, client_msg_ids=None):
+    """What a group answers a SendBatch of `texts` with: (status, error), or None when it is
+    valid. More than MAX_BATCH_SENDS messages is refused first (a group counts them before
+    unpacking); then each message is checked as a Send, in order; then for fewer than 2
+    messages; then the total text (at most MAX_BATCH_TEXT bytes)."""
+    ids = _batch_ids(texts, client_msg_ids)
+    if len(texts) > MAX_BATCH_SENDS:
+        return pb.STATUS_TOO_LARGE, "a send batch holds at most %d messages" % MAX_BATCH_SENDS
+    total = 0
+    for text, msg_id in zip(texts, ids):
+        refusal = send_refusal(text, msg_id)
+        if refusal:
+            return refusal
+        total += len(_as_bytes(text))
+    if len(texts) < 2:
+        return pb.STATUS_BAD_REQUEST, "a send batch holds at least 2 messages"
+    if total > MAX_BATCH_TEXT:
+        return pb.STATUS_TOO_LARGE, ("a send batch holds at most %d bytes of text"
+                                     % MAX_BATCH_TEXT)
+    return None
+
+
+def _batch_ids(texts, client_msg_ids):
+    """client_msg_ids as a list of bytes as long as texts (b"": no id); raises ValueError."""
+    if client_msg_ids is None:
+        return [b""] * len(texts)
+    ids = [bytes(i) for i in client_msg_ids]
+    if len(ids) != len(texts):
+        raise ValueError("client_msg_ids must hold one id per message")
+    return ids
 
 
 class Client:
@@ -295,7 +356,8 @@ class Client:
 
     def request(self, group, body, **fields):
         """Sends a GroupRequest with body `body` (a oneof name: "join", "send", ...) set from
-        `fields`, as this identity, and returns the OK GroupReply. Raises GroupcastError with
+        `fields` (a list value fills a repeated field), as this identity, and returns the OK
+        GroupReply. Raises GroupcastError with
         the group's status and error text otherwise."""
         info = self.lookup(group)
         request = pb.GroupRequest(request_id=self._take_id(), sender=self.identity.id,
@@ -303,7 +365,10 @@ class Client:
         part = getattr(request, body)
         part.SetInParent()
         for key, value in fields.items():
-            setattr(part, key, value)
+            if isinstance(value, list):
+                getattr(part, key).extend(value)    # a repeated field
+            else:
+                setattr(part, key, value)
         sock = self._dealers.get(info.endpoint)
         if sock is None:
             sock = self.socket(zmq.DEALER)
@@ -330,8 +395,26 @@ class Client:
 
     def send(self, group, text, client_msg_id=b""):
         """Sends `text` (str: UTF-8, or bytes). Returns the acknowledgement (seq, ts_us)."""
-        data = text.encode("utf-8") if isinstance(text, str) else bytes(text)
-        return self.request(group, "send", text=data, client_msg_id=client_msg_id)
+        return self.request(group, "send", text=_as_bytes(text), client_msg_id=client_msg_id)
+
+    def send_batch(self, group, texts, client_msg_ids=None, retry=False):
+        """Sends the messages `texts` (a list of str or bytes) as one SendBatch, with
+        `client_msg_ids` (None, or one 16-byte id or b"" per message) and `retry` set on each.
+        Returns the acknowledgement: seqs and ts_list, one per message in request order, and
+        last_seq. Raises GroupcastError (the group's refusal, or PROTOCOL when the reply does
+        not give one seq and one timestamp per message); ValueError when client_msg_ids is not
+        one per message. The batch is sent as given: see send_batch_refusal()."""
+        ids = _batch_ids(texts, client_msg_ids)
+        sends = [pb.Send(text=_as_bytes(text), client_msg_id=msg_id, retry=retry)
+                 for text, msg_id in zip(texts, ids)]
+        reply = self.request(group, "send_batch", sends=sends)
+        if len(reply.seqs) != len(sends) or len(reply.ts_list) != len(sends):
+            raise GroupcastError(PROTOCOL, "batch acknowledgement gives %d seqs and %d "
+                                 "timestamps for %d messages"
+                                 % (len(reply.seqs), len(reply.ts_list), len(sends)))
+        if any(seq == 0 or seq > reply.last_seq for seq in reply.seqs):
+            raise GroupcastError(PROTOCOL, "batch acknowledgement with an invalid seq")
+        return reply
 
     def info(self, group):
         """Info: last_seq, first_seq, pub_endpoint, member_count; needs no membership."""

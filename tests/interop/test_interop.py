@@ -7,9 +7,10 @@ Starts the real C groupcast-server and groupcast-group on 127.0.0.1 with port * 
 READY lines), runs the real C `groupcast` CLI with --home in a temp directory, and the Python
 client, as a library and as a command. Checks that both see each other's messages live and in
 history with identical fields; that malformed requests encoded in Python get the status and
-error text the C group and registry give; and that both clients decode messages carrying
-fields they do not know (a "newer peer" written here in Python answers with extra fields in
-every message).
+error text the C group and registry give; that Python's send batches (SendBatch) are stored,
+acknowledged, refused and retried by the C group as the protocol says; and that both clients
+decode messages carrying fields they do not know (a "newer peer" written here in Python answers
+with extra fields in every message, and takes the C CLI's bursts of sends, batched or not).
 
 Usage: test_interop.py --bin-dir <dir of groupcast binaries> --pb2-dir <dir of groupcast_pb2.py>
 Every wait has a deadline; only the processes started here are stopped. Prints one line per
@@ -224,11 +225,13 @@ class System:
                 "--home", os.path.join(self.dir, "py", user), "--server",
                 server or self.server_ep]
 
-    def run(self, argv, name):
-        """Runs a command to completion (killed at the deadline); returns (rc, stdout, stderr)."""
+    def run(self, argv, name, stdin=None):
+        """Runs a command to completion (killed at the deadline), with `stdin` (bytes) as its
+        standard input if given; returns (rc, stdout, stderr)."""
+        feed = {"stdin": subprocess.DEVNULL} if stdin is None else {"input": stdin}
         try:
-            done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
-                                  env=self.env, timeout=DEADLINE_S)
+            done = subprocess.run(argv, capture_output=True, env=self.env, timeout=DEADLINE_S,
+                                  **feed)
         except subprocess.TimeoutExpired as exc:
             raise Failure("%s did not finish within %.0f s" % (" ".join(argv), DEADLINE_S)) \
                 from exc
@@ -237,9 +240,11 @@ class System:
         self.dirty += [(name, line) for line in dirty_lines(err)]
         return done.returncode, out, err
 
-    def c(self, user, *cmd, server=None, rc=0):
-        """Runs the C CLI as `user`; checks the exit status; returns (stdout, stderr)."""
-        code, out, err = self.run(self.c_argv(user, server) + list(cmd), "groupcast " + cmd[0])
+    def c(self, user, *cmd, server=None, rc=0, stdin=None):
+        """Runs the C CLI as `user` (with `stdin`, bytes, as standard input if given); checks
+        the exit status; returns (stdout, stderr)."""
+        code, out, err = self.run(self.c_argv(user, server) + list(cmd), "groupcast " + cmd[0],
+                                  stdin)
         check_eq(code, rc, "exit status of C `groupcast %s` (stderr: %s)"
                  % (" ".join(cmd), err.strip()))
         return out, err
@@ -580,12 +585,155 @@ def case_c_group_skips_unknown_fields(sysm):
              ("with unknown fields", ident.id, "pyfuture"), "C history of that send")
 
 
+# -- send batches ------------------------------------------------------------------------------
+
+def c_last_seq(sysm, user="alice"):
+    """The newest seq C `history --last 1 --json` prints for ops (0: empty)."""
+    lines = json_lines(sysm.c(user, "history", "ops", "--last", "1", "--json")[0])
+    return lines[-1]["seq"] if lines else 0
+
+
+def c_history_after(sysm, seq, user="alice"):
+    """C `history --json` of ops after `seq`, as a list of dicts."""
+    return json_lines(sysm.c(user, "history", "ops", "--after-seq", str(seq), "--json")[0])
+
+
+def check_contiguous(seqs, first, what):
+    check_eq(list(seqs), list(range(first, first + len(seqs))), "%s: seqs" % what)
+
+
+def case_batch_python_to_c(sysm):
+    """Python sends one SendBatch of 50 messages to the C group: the acknowledgement's seqs are
+    contiguous in request order and its timestamps strictly ascend; C `history --json` shows
+    each message at its seq with its timestamp, and a Python subscriber gets them live, in
+    order."""
+    sysm.c_member("alice")
+    texts = ["batch %02d: %s" % (i, "\u00e9\u2713"[i % 2] * (i % 7) + "x" * i) for i in range(50)]
+    with sysm.client("pybatch") as client:
+        client.join("ops")
+        me = client.identity.id
+        sub = gc.Subscriber(client)
+        try:
+            sub.add("ops")
+            deliveries = []
+            wait_heartbeat(sub, deliveries)
+            ack = client.send_batch("ops", texts)
+            collect(sub, deliveries, ack.seqs)
+        finally:
+            sub.close()
+    seqs, ts_list = list(ack.seqs), list(ack.ts_list)
+    check_contiguous(seqs, seqs[0], "batch of 50")
+    check_eq(ack.last_seq, seqs[-1], "last_seq of the batch ack (nothing else was sent)")
+    check(all(a < b for a, b in zip(ts_list, ts_list[1:])), "ts_list strictly ascends: %r"
+          % ts_list)
+    want = [{"group": "ops", "seq": seq, "ts_us": ts, "sender": me, "name": "pybatch",
+             "text": text} for seq, ts, text in zip(seqs, ts_list, texts)]
+    check_eq(c_history_after(sysm, seqs[0] - 1), want, "C history --json of the batch")
+    live = [d for d in deliveries if d.entry.seq in set(seqs)]
+    check_eq([gc.entry_json("ops", d.entry) for d in live], want, "Python subscriber")
+    check(all(d.live for d in live), "the batch reached the subscriber live")
+
+
+def case_batch_refusals(sysm):
+    """Malformed SendBatch requests get from the C group the status and error text the Python
+    client expects (send_batch_refusal), none of their messages is stored, and the group goes on
+    serving: then a Send and the largest valid batches (4096 messages; 1 MiB of text) are
+    accepted."""
+    sysm.c_member("alice")
+    bad, large = pb.STATUS_BAD_REQUEST, pb.STATUS_TOO_LARGE
+    full = b"f" * gc.MAX_TEXT                      # 16 of them are 1 MiB, the most a batch holds
+    refused = [
+        ("no message", [], None, (bad, "a send batch holds at least 2 messages")),
+        ("1 message", ["only one"], None, (bad, "a send batch holds at least 2 messages")),
+        ("4097 messages", ["m%d" % i for i in range(4097)], None,
+         (large, "a send batch holds at most 4096 messages")),
+        ("an empty text in the middle", ["first", "", "third"], None, (bad, "empty message")),
+        ("1 empty message (messages are checked before the count)", [""], None,
+         (bad, "empty message")),
+        ("a text over 64 KiB", ["first", b"x" * (gc.MAX_TEXT + 1), "third"], None,
+         (large, "message text exceeds 65536 bytes")),
+        ("1 MiB + 1 byte of text", [full] * 16 + [b"!"], None,
+         (large, "a send batch holds at most 1048576 bytes of text")),
+        ("a 15-byte client_msg_id", ["a", "b", "c"], [os.urandom(16), bytes(15), os.urandom(16)],
+         (bad, "client_msg_id must be 16 bytes")),
+        ("a 17-byte client_msg_id", ["a", "b"], [b"", bytes(17)],
+         (bad, "client_msg_id must be 16 bytes")),
+    ]
+    with sysm.client("pybad") as client:
+        client.join("ops")
+        before = client.info("ops").last_seq
+        check_eq(c_last_seq(sysm), before, "C history's last seq before the refusals")
+        for what, texts, ids, want in refused:
+            check_eq(gc.send_batch_refusal(texts, ids), want, "Python's expectation for %s" % what)
+            try:
+                ack = client.send_batch("ops", texts, ids)
+                raise Failure("a batch with %s was accepted: seqs %s" % (what, list(ack.seqs)))
+            except gc.GroupcastError as exc:
+                check_eq((exc.status, exc.error), want, "C group's refusal of %s" % what)
+            check_eq(client.info("ops").last_seq, before, "last_seq after refusing %s" % what)
+        try:
+            client.send_batch("ops", ["a", "b"], [os.urandom(16)])
+            raise Failure("send_batch took 1 client_msg_id for 2 messages")
+        except ValueError:
+            pass
+        check_eq(c_last_seq(sysm), before, "C history's last seq after the refusals")
+        ack = client.send("ops", "served after the refusals")
+        check_eq(ack.seq, before + 1, "seq of the Send after the refusals")
+        check_eq(gc.send_batch_refusal(["n%d" % i for i in range(4096)]), None, "4096 messages")
+        most = client.send_batch("ops", ["n%d" % i for i in range(4096)])
+        check_contiguous(most.seqs, ack.seq + 1, "batch of 4096 messages")
+        check_eq(gc.send_batch_refusal([full] * 16), None, "1 MiB of text")
+        fullest = client.send_batch("ops", [full] * 16)
+        check_contiguous(fullest.seqs, most.seqs[-1] + 1, "batch of 1 MiB")
+        me = client.identity.id
+    stored = c_history_after(sysm, before)
+    check_eq([line["seq"] for line in stored], list(range(before + 1, fullest.seqs[-1] + 1)),
+             "C history after the refusals: the Send and the two batches only")
+    check(all(line["sender"] == me for line in stored), "every entry is pybad's")
+    check_eq([line["text"] for line in stored],
+             ["served after the refusals"] + ["n%d" % i for i in range(4096)]
+             + [full.decode()] * 16, "C history texts")
+
+
+def case_batch_retry(sysm):
+    """A SendBatch resent with the same client_msg_ids and retry=True is acknowledged with the
+    original seqs and timestamps and stored once; a resend that mixes stored ids with new ones
+    stores only the new ones, in order, so its seqs are not contiguous."""
+    sysm.c_member("alice")
+    texts = ["retried %d" % i for i in range(5)]
+    ids = [os.urandom(16) for _ in texts]
+    new_texts = ["new in the resend %d" % i for i in range(2)]
+    new_ids = [os.urandom(16) for _ in new_texts]
+    with sysm.client("pyretry") as client:
+        client.join("ops")
+        me = client.identity.id
+        first = client.send_batch("ops", texts, ids)
+        check_contiguous(first.seqs, first.seqs[0], "first batch")
+        again = client.send_batch("ops", texts, ids, retry=True)
+        check_eq((list(again.seqs), list(again.ts_list)), (list(first.seqs), list(first.ts_list)),
+                 "the resent batch's acknowledgement")
+        check_eq(again.last_seq, first.last_seq, "last_seq after the resend (nothing stored)")
+        mixed = client.send_batch("ops", [new_texts[0]] + texts[1:3] + [new_texts[1]],
+                                  [new_ids[0]] + ids[1:3] + [new_ids[1]], retry=True)
+        check_eq(list(mixed.seqs), [first.last_seq + 1] + list(first.seqs[1:3])
+                 + [first.last_seq + 2], "seqs of the mixed resend")
+        check_eq(list(mixed.ts_list[1:3]), list(first.ts_list[1:3]),
+                 "timestamps of the stored messages in the mixed resend")
+        check_eq(mixed.last_seq, first.last_seq + 2, "last_seq after the mixed resend")
+    stored = [line for line in c_history_after(sysm, first.seqs[0] - 1) if line["sender"] == me]
+    check_eq([(line["seq"], line["text"]) for line in stored],
+             list(zip(list(first.seqs) + [mixed.seqs[0], mixed.seqs[3]], texts + new_texts)),
+             "C history: each message once, in order")
+
+
 # -- a newer peer: a registry and group in Python that add unknown fields everywhere ----------
 
 class NewerPeer(threading.Thread):
     """A registry (REP) and a group "newer" (ROUTER + PUB) that speak groupcast.v1 but append
     EXTRA to every message they send, and to every entry, group info and member in them, as a
-    later minor version might. Just enough of the protocol for join, leave, send, fetch, info,
+    later minor version might. Just enough of the protocol for join, leave, send, send_batch
+    (checked as the C group checks it, stored all or none and published as one Publish,
+    acknowledged with seqs and ts_list; a retried id keeps its original seq), fetch, info,
     members and list_groups, with a heartbeat Publish every 250 ms. Runs in its own thread with
     its own sockets; stop() ends it."""
 
@@ -598,6 +746,8 @@ class NewerPeer(threading.Thread):
         self.entries = []           # every pb.Entry, seq 1, 2, ...
         self.members = {}           # sender -> pb.Member
         self.seen = []              # body names of the requests served
+        self.msg_ids = {}           # (sender, client_msg_id) -> pb.Entry of a message
+        self.sends = []             # (sender, body, messages) of every send or batch stored
         self.error = None           # an exception that ended the thread
         self.group_id = str(uuid.uuid4())
         self.registry_ep = self.endpoint = self.pub_endpoint = None
@@ -659,12 +809,33 @@ class NewerPeer(threading.Thread):
         return with_extra(reply, [("groups", 4)])
 
     def _append(self, sender, kind, text, pub):
+        """Stores one entry and publishes it (unless pub is None). Returns the entry."""
         member = self.members.get(sender)
         entry = pb.Entry(seq=len(self.entries) + 1, ts_us=self._now(), sender=sender,
                          name=member.name if member else "", text=text, kind=kind)
         self.entries.append(entry)
-        self._publish(pub, [entry])
+        if pub is not None:
+            self._publish(pub, [entry])
         return entry
+
+    def _store_sends(self, sender, sends, pub):
+        """Stores the messages `sends` (pb.Send, already checked) in order, publishes the new
+        ones as one Publish, and returns the entry each is acknowledged with: a retried id
+        already stored gets its original."""
+        acked, fresh = [], []
+        for send in sends:
+            key = (sender, send.client_msg_id)
+            if send.client_msg_id and send.retry and key in self.msg_ids:
+                acked.append(self.msg_ids[key])
+                continue
+            entry = self._append(sender, pb.ENTRY_MESSAGE, send.text, None)
+            if send.client_msg_id:
+                self.msg_ids[key] = entry
+            acked.append(entry)
+            fresh.append(entry)
+        if fresh:
+            self._publish(pub, fresh)
+        return acked
 
     def _publish(self, pub, entries):
         message = pb.Publish(group=self.NAME, last_seq=len(self.entries), ts_us=self._now())
@@ -685,13 +856,26 @@ class NewerPeer(threading.Thread):
             entry = self._append(request.sender, pb.ENTRY_JOIN, b"", pub)
             reply.seq, reply.ts_us = entry.seq, entry.ts_us
             reply.first_seq, reply.pub_endpoint = 1, self.pub_endpoint
-        elif body in ("send", "leave"):
-            kind = pb.ENTRY_MESSAGE if body == "send" else pb.ENTRY_LEAVE
-            text = request.send.text if body == "send" else b""
-            entry = self._append(request.sender, kind, text, pub)
-            if body == "leave":
-                self.members.pop(request.sender, None)
+        elif body == "leave":
+            entry = self._append(request.sender, pb.ENTRY_LEAVE, b"", pub)
+            self.members.pop(request.sender, None)
             reply.seq, reply.ts_us = entry.seq, entry.ts_us
+        elif body in ("send", "send_batch"):
+            sends = [request.send] if body == "send" else list(request.send_batch.sends)
+            refusal = (gc.send_refusal(request.send.text, request.send.client_msg_id)
+                       if body == "send" else gc.send_batch_refusal(
+                           [m.text for m in sends], [m.client_msg_id for m in sends]))
+            if refusal:
+                reply = pb.GroupReply(request_id=request.request_id, group=self.NAME,
+                                      status=refusal[0], error=refusal[1])
+                return with_extra(reply)
+            acked = self._store_sends(request.sender, sends, pub)
+            self.sends.append((request.sender, body, len(sends)))
+            if body == "send":
+                reply.seq, reply.ts_us = acked[0].seq, acked[0].ts_us
+            else:
+                reply.seqs.extend(e.seq for e in acked)
+                reply.ts_list.extend(e.ts_us for e in acked)
         elif body == "fetch":
             f = request.fetch
             match = [e for e in self.entries if e.seq > f.after_seq
@@ -828,6 +1012,54 @@ def case_newer_peer(sysm):
     check(not peer.error, "newer peer failed: %r" % peer.error)
 
 
+def case_newer_peer_batch(sysm):
+    """The C CLI sends many lines of standard input in one run to the newer peer (as SendBatch
+    requests where the C client batches async sends, as plain Sends otherwise): every line
+    arrives once, in order, acknowledged with the seq and timestamp the peer gave, and C history
+    shows them. The Python client's batches to the peer are acknowledged as the C group's are.
+    Returns how the C client's messages went out."""
+    peer = NewerPeer()
+    peer.start()
+    check(peer.ready.wait(DEADLINE_S) and not peer.error, "newer peer started: %s" % peer.error)
+    reg = peer.registry_ep
+    try:
+        sysm.c("cbatch", "--name", "cbatch", "join", "newer", server=reg)
+        cbatch = c_whoami(sysm, "cbatch")
+        lines = ["line %03d from C's standard input \u2713" % i for i in range(300)]
+        out, _ = sysm.c("cbatch", "send", "newer", "--json", server=reg,
+                        stdin=("\n".join(lines) + "\n").encode())
+        acks = sorted(json_lines(out), key=lambda a: a["seq"])
+        check_eq([a["text"] for a in acks], lines, "C acks (by seq): every line, in order")
+        mine = [e for e in peer.entries if e.sender == cbatch and e.kind == pb.ENTRY_MESSAGE]
+        check_eq([e.text.decode() for e in mine], lines, "the lines at the newer peer, in order")
+        check_eq([(a["seq"], a["ts_us"]) for a in acks], [(e.seq, e.ts_us) for e in mine],
+                 "C acks vs the peer's entries")
+        c_hist = json_lines(sysm.c("cbatch", "history", "newer", "--json", server=reg)[0])
+        check_eq(c_hist, [gc.entry_json("newer", e) for e in peer.entries],
+                 "C history --json from the newer peer")
+        c_sends = [(body, n) for sender, body, n in peer.sends if sender == cbatch]
+        check_eq(sum(n for _, n in c_sends), len(lines), "messages the C client sent")
+        batches = [n for body, n in c_sends if body == "send_batch"]
+        with gc.Client(reg, gc.Identity.new("pybatchnew")) as client:
+            client.join("newer")
+            ack = client.send_batch("newer", ["py 1", "py 2", "py 3"])
+            check_contiguous(ack.seqs, len(peer.entries) - 2, "Python batch to the newer peer")
+            check_eq(list(ack.ts_list), [e.ts_us for e in peer.entries[-3:]],
+                     "Python batch's timestamps")
+            try:
+                client.send_batch("newer", ["one"])
+                raise Failure("the newer peer took a batch of 1")
+            except gc.GroupcastError as exc:
+                check_eq((exc.status, exc.error),
+                         (pb.STATUS_BAD_REQUEST, "a send batch holds at least 2 messages"),
+                         "the newer peer's refusal")
+    finally:
+        peer.stop()
+    check(not peer.error, "newer peer failed: %r" % peer.error)
+    return "C client: %d lines as %d batches (%d messages) and %d plain sends" % (
+        len(lines), len(batches), sum(batches), len(c_sends) - len(batches))
+
+
 CASES = [
     ("groups", case_groups),
     ("c_to_python", case_c_to_python),
@@ -838,7 +1070,11 @@ CASES = [
     ("same_refusal_as_c", case_same_refusal_as_c),
     ("c_group_skips_unknown_fields", case_c_group_skips_unknown_fields),
     ("python_decodes_unknown_fields", case_python_decodes_unknown_fields),
+    ("batch_python_to_c", case_batch_python_to_c),
+    ("batch_refusals", case_batch_refusals),
+    ("batch_retry", case_batch_retry),
     ("newer_peer", case_newer_peer),
+    ("newer_peer_batch", case_newer_peer_batch),
 ]
 
 
@@ -878,7 +1114,7 @@ def main():
                 continue
             started = time.monotonic()
             try:
-                case(sysm)
+                note = case(sysm)
             except Failure as exc:
                 failed += 1
                 print("FAIL %s: %s" % (name, exc), flush=True)
@@ -888,7 +1124,8 @@ def main():
                       flush=True)
             else:
                 passed += 1
-                print("ok   %s (%.2f s)" % (name, time.monotonic() - started), flush=True)
+                print("ok   %s (%.2f s)%s" % (name, time.monotonic() - started,
+                                            ": " + note if note else ""), flush=True)
     except KeyboardInterrupt:
         failed += 1
         print("FAIL interrupted", flush=True)

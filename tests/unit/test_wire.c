@@ -425,11 +425,15 @@ test_group_request_bad_header (void)
     send.text.len = 1;
     Groupcast__V1__Fetch fetch = GROUPCAST__V1__FETCH__INIT;
     Groupcast__V1__Members members = GROUPCAST__V1__MEMBERS__INIT;
+    Groupcast__V1__Send *batch_sends[2] = { &send, &send };
+    Groupcast__V1__SendBatch batch = GROUPCAST__V1__SEND_BATCH__INIT;
+    batch.sends = batch_sends;
+    batch.n_sends = 2;
 
     uint8_t long_token[GC_TOKEN_SIZE + 1] = { 0 };
     const char *bad_senders[] = { "", "alice", "0F8FAD5B-D9CB-469F-A165-70867728950E",
                                   "0f8fad5b-d9cb-469f-a165-70867728950e " };
-    for (int body = 0; body < 5; body++) {
+    for (int body = 0; body < 6; body++) {
         gc_group_request_t req;
         s_group_header (&req);
         req.request_id = 100 + (uint64_t) body;
@@ -449,6 +453,10 @@ test_group_request_bad_header (void)
         case 3:
             req.body_case = GROUPCAST__V1__GROUP_REQUEST__BODY_FETCH;
             req.fetch = &fetch;
+            break;
+        case 4:
+            req.body_case = GROUPCAST__V1__GROUP_REQUEST__BODY_SEND_BATCH;
+            req.send_batch = &batch;
             break;
         default:
             req.body_case = GROUPCAST__V1__GROUP_REQUEST__BODY_MEMBERS;
@@ -524,6 +532,199 @@ test_group_request_bad_send (void)
         s_unpack_group (&req, &r);
         CHECK_REFUSED (r, GC_BAD_REQUEST, 7, "client_msg_id");
     }
+}
+
+//  A SendBatch built by the test: its messages and the list pointing at them.
+typedef struct {
+    Groupcast__V1__Send *items;        //  the messages, owned
+    Groupcast__V1__Send **list;        //  pointers to them, owned
+    Groupcast__V1__SendBatch batch;    //  sends = list
+} batch_t;
+
+//  Fills b with n copies of *proto (text, id, retry borrowed). Returns false out of memory
+//  (s_batch_free still frees what was made).
+static bool
+s_batch_new (batch_t *b, size_t n, const Groupcast__V1__Send *proto)
+{
+    b->items = (Groupcast__V1__Send *) calloc (n ? n : 1, sizeof *b->items);
+    b->list = (Groupcast__V1__Send **) calloc (n ? n : 1, sizeof *b->list);
+    groupcast__v1__send_batch__init (&b->batch);
+    if (!b->items || !b->list) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        b->items[i] = *proto;
+        b->list[i] = &b->items[i];
+    }
+    b->batch.sends = b->list;
+    b->batch.n_sends = n;
+    return true;
+}
+
+static void
+s_batch_free (batch_t *b)
+{
+    free (b->items);
+    free (b->list);
+    b->items = NULL;
+    b->list = NULL;
+}
+
+//  Unpacks req with batch b as its body, into r.
+static void
+s_unpack_batch (gc_group_request_t *req, batch_t *b, result_t *r)
+{
+    req->body_case = GROUPCAST__V1__GROUP_REQUEST__BODY_SEND_BATCH;
+    req->send_batch = &b->batch;
+    s_unpack_group (req, r);
+}
+
+//  A valid batch round-trips in order; each bound is exact (2..4096 messages, 1 MiB of text in
+//  all, each message checked as a Send), with the status and reason of a refusal.
+static void
+test_group_request_send_batch (void)
+{
+    gc_group_request_t req;
+    s_group_header (&req);
+    req.request_id = 61;
+    result_t r;
+    Groupcast__V1__Send proto = GROUPCAST__V1__SEND__INIT;
+    proto.text.data = (uint8_t *) "m";
+    proto.text.len = 1;
+
+    //  a valid batch of three, with ids, a retry and distinct texts, round-trips in order
+    batch_t b;
+    CHECK (s_batch_new (&b, 3, &proto));
+    uint8_t ids[3][GC_MSG_ID_SIZE];
+    const char *texts[3] = { "first", "second message", "3" };
+    for (size_t i = 0; i < 3; i++) {
+        memset (ids[i], (int) (0x10 + i), GC_MSG_ID_SIZE);
+        b.items[i].text.data = (uint8_t *) texts[i];
+        b.items[i].text.len = strlen (texts[i]);
+        b.items[i].client_msg_id.data = ids[i];
+        b.items[i].client_msg_id.len = i == 1 ? 0 : GC_MSG_ID_SIZE;   //  the middle one has none
+        b.items[i].retry = i == 2;
+    }
+    s_unpack_batch (&req, &b, &r);
+    s_batch_free (&b);
+    CHECK (r.req);
+    CHECK_INT_EQ (r.status, GC_OK);
+    CHECK_INT_EQ (r.rid, 61);
+    gc_group_request_t *got = (gc_group_request_t *) r.req;
+    bool same = got->body_case == GROUPCAST__V1__GROUP_REQUEST__BODY_SEND_BATCH
+                && got->send_batch->n_sends == 3;
+    for (size_t i = 0; same && i < 3; i++) {
+        const Groupcast__V1__Send *send = got->send_batch->sends[i];
+        same = send->text.len == strlen (texts[i])
+               && memcmp (send->text.data, texts[i], send->text.len) == 0
+               && send->client_msg_id.len == (i == 1 ? 0 : GC_MSG_ID_SIZE)
+               && (i == 1 || memcmp (send->client_msg_id.data, ids[i], GC_MSG_ID_SIZE) == 0)
+               && send->retry == (i == 2);
+    }
+    gc_wire_group_request_free (&got);
+    CHECK (same);
+
+    //  message count: 0 and 1 are bad requests, 2 and 4096 fine, 4097 too large
+    const struct {
+        size_t n;
+        gc_status_t status;   //  GC_OK: accepted
+        const char *why;
+    } counts[] = {
+        { 0, GC_BAD_REQUEST, "at least 2" },
+        { 1, GC_BAD_REQUEST, "at least 2" },
+        { 2, GC_OK, NULL },
+        { GC_MAX_BATCH_SENDS, GC_OK, NULL },
+        { GC_MAX_BATCH_SENDS + 1, GC_TOO_LARGE, "at most 4096" },
+        { 3 * GC_MAX_BATCH_SENDS, GC_TOO_LARGE, "at most 4096" },
+    };
+    for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++) {
+        CHECK (s_batch_new (&b, counts[k].n, &proto));
+        s_unpack_batch (&req, &b, &r);
+        s_batch_free (&b);
+        if (counts[k].status == GC_OK) {
+            CHECK (r.req);
+            got = (gc_group_request_t *) r.req;
+            size_t n = got->send_batch->n_sends;
+            gc_wire_group_request_free (&got);
+            CHECK_INT_EQ (n, counts[k].n);
+        }
+        else {
+            CHECK_REFUSED (r, counts[k].status, 61, counts[k].why);
+        }
+    }
+
+    //  text in all: exactly 1 MiB (16 full messages) is fine, one byte more is too large,
+    //  although each message is within GC_MAX_TEXT
+    uint8_t *big = (uint8_t *) malloc (GC_MAX_TEXT + 1);
+    CHECK (big);
+    memset (big, 'b', GC_MAX_TEXT + 1);
+    const size_t full = GC_MAX_BATCH_TEXT / GC_MAX_TEXT;   //  16
+    proto.text.data = big;
+    proto.text.len = GC_MAX_TEXT;
+    bool made = s_batch_new (&b, full + 1, &proto);
+    result_t at_limit = { 0 }, over = { 0 }, one_big = { 0 };
+    if (made) {
+        b.batch.n_sends = full;
+        s_unpack_batch (&req, &b, &at_limit);
+        b.items[full].text.len = 1;
+        b.batch.n_sends = full + 1;
+        s_unpack_batch (&req, &b, &over);
+        //  one message over GC_MAX_TEXT inside an otherwise small batch
+        b.items[0].text.len = GC_MAX_TEXT + 1;
+        b.items[1].text.len = 1;
+        b.batch.n_sends = 2;
+        s_unpack_batch (&req, &b, &one_big);
+    }
+    s_batch_free (&b);
+    free (big);
+    got = (gc_group_request_t *) at_limit.req;
+    size_t at_limit_n = got ? got->send_batch->n_sends : 0;
+    gc_wire_group_request_free (&got);
+    CHECK (made);
+    CHECK_INT_EQ (at_limit.status, GC_OK);
+    CHECK_INT_EQ (at_limit_n, full);
+    CHECK_REFUSED (over, GC_TOO_LARGE, 61, "1048576");
+    CHECK_REFUSED (one_big, GC_TOO_LARGE, 61, "65536");
+
+    //  each message is checked as a Send, wherever it stands: empty text, a bad id length
+    proto.text.data = (uint8_t *) "ok";
+    proto.text.len = 2;
+    uint8_t id[GC_MSG_ID_SIZE + 1] = { 0 };
+    const size_t where[] = { 0, 1, 99 };
+    for (size_t w = 0; w < sizeof where / sizeof where[0]; w++) {
+        CHECK (s_batch_new (&b, 100, &proto));
+        b.items[where[w]].text.len = 0;
+        s_unpack_batch (&req, &b, &r);
+        result_t empty = r;
+        b.items[where[w]].text.len = 2;
+        const size_t bad_sizes[] = { 1, GC_MSG_ID_SIZE - 1, GC_MSG_ID_SIZE + 1 };
+        result_t bad_id[3];
+        for (size_t i = 0; i < 3; i++) {
+            b.items[where[w]].client_msg_id.data = id;
+            b.items[where[w]].client_msg_id.len = bad_sizes[i];
+            s_unpack_batch (&req, &b, &bad_id[i]);
+        }
+        s_batch_free (&b);
+        CHECK_REFUSED (empty, GC_BAD_REQUEST, 61, "empty");
+        for (size_t i = 0; i < 3; i++) {
+            CHECK_REFUSED (bad_id[i], GC_BAD_REQUEST, 61, "client_msg_id");
+        }
+    }
+
+    //  an empty message in a batch that is also too long: refused either way, never accepted
+    CHECK (s_batch_new (&b, GC_MAX_BATCH_SENDS + 1, &proto));
+    b.items[GC_MAX_BATCH_SENDS].text.len = 0;
+    s_unpack_batch (&req, &b, &r);
+    s_batch_free (&b);
+    CHECK (r.req == NULL);
+    CHECK (r.status == GC_BAD_REQUEST || r.status == GC_TOO_LARGE);
+
+    //  a batch carries the header like any send: a bad sender is refused
+    CHECK (s_batch_new (&b, 2, &proto));
+    req.sender = (char *) "not-a-uuid";
+    s_unpack_batch (&req, &b, &r);
+    s_batch_free (&b);
+    CHECK_REFUSED (r, GC_BAD_REQUEST, 61, "sender");
 }
 
 static void
@@ -915,6 +1116,49 @@ test_group_reply (void)
     CHECK_CONTAINS (err, "malformed");
 }
 
+//  A send batch's acknowledgement lists a seq and a timestamp per message: the two lists must be
+//  as long as each other, or the client could not pair them.
+static void
+test_batch_ack_reply (void)
+{
+    uint64_t seqs[4] = { 7, 8, 3, 9 };   //  a retried message keeps its original seq
+    int64_t ts[4] = { 1000, 1001, 500, 1002 };
+    gc_group_reply_t reply = GROUPCAST__V1__GROUP_REPLY__INIT;
+    reply.request_id = 12;
+    reply.last_seq = 9;
+    reply.seqs = seqs;
+    reply.n_seqs = 4;
+    reply.ts_list = ts;
+    reply.n_ts_list = 4;
+    zframe_t *frame = gc_wire_pack (&reply.base);
+    CHECK (frame);
+    char err[256] = "";
+    gc_group_reply_t *got =
+        gc_wire_group_reply_unpack (zframe_data (frame), zframe_size (frame), err, sizeof err);
+    zframe_destroy (&frame);
+    CHECK (got);
+    bool same = got->request_id == 12 && got->last_seq == 9 && got->n_seqs == 4
+                && got->n_ts_list == 4;
+    for (size_t i = 0; same && i < 4; i++) {
+        same = got->seqs[i] == seqs[i] && got->ts_list[i] == ts[i];
+    }
+    gc_wire_group_reply_free (&got);
+    CHECK (same);
+
+    //  one list longer than the other, or only one of them: refused
+    const size_t lengths[][2] = { { 4, 3 }, { 3, 4 }, { 4, 0 }, { 0, 4 }, { 1, 0 } };
+    for (size_t i = 0; i < sizeof lengths / sizeof lengths[0]; i++) {
+        reply.n_seqs = lengths[i][0];
+        reply.n_ts_list = lengths[i][1];
+        CHECK (!s_group_reply_ok (&reply, err, sizeof err));
+        CHECK_CONTAINS (err, "seqs and ts_list");
+    }
+    //  neither (every other reply) is fine
+    reply.n_seqs = 0;
+    reply.n_ts_list = 0;
+    CHECK (s_group_reply_ok (&reply, err, sizeof err));
+}
+
 //  Only wire statuses (0 .. GC_INTERNAL) may arrive in a reply: 100 and up are client-only, and
 //  a peer sending GC_TIMEOUT would otherwise make the client believe it timed out (and retry).
 static void
@@ -1139,12 +1383,14 @@ static const gc_test_case_t s_cases[] = {
     { "group_request_bodies", test_group_request_bodies },
     { "group_request_bad_header", test_group_request_bad_header },
     { "group_request_bad_send", test_group_request_bad_send },
+    { "group_request_send_batch", test_group_request_send_batch },
     { "group_request_bad_join_fetch", test_group_request_bad_join_fetch },
     { "group_request_unknown_body", test_group_request_unknown_body },
     { "group_request_unknown_fields", test_group_request_unknown_fields },
     { "group_request_garbage", test_group_request_garbage },
     { "registry_request", test_registry_request },
     { "group_reply", test_group_reply },
+    { "batch_ack_reply", test_batch_ack_reply },
     { "reply_status_range", test_reply_status_range },
     { "registry_reply", test_registry_reply },
     { "publish", test_publish },
