@@ -921,6 +921,7 @@ s_finish (gc_client_t *self, s_batch_t *batch, gc_status_t status,
     self->queued -= batch->count;
     if (status != GC_OK && self->first_failure == GC_OK) {
         self->first_failure = status;
+        snprintf (self->first_error, sizeof self->first_error, "%s", error);
         gc_client_fail (self, status, "%s", error);
     }
     for (size_t i = 0; self->ack_fn && i < batch->count; i++) {
@@ -1024,8 +1025,10 @@ s_restart_conn (gc_client_t *self, s_conn_t *conn)
         batch->prev = batch->next = NULL;
         if (batch->attempts >= self->attempts) {
             char error[512];
-            snprintf (error, sizeof error, "group '%s' at %s did not acknowledge within %d ms",
-                      conn->name, conn->endpoint, self->timeout_ms);
+            snprintf (error, sizeof error,
+                      "group '%s' at %s did not acknowledge in %d attempts (a timeout of %d ms "
+                      "or a lost connection each)",
+                      conn->name, conn->endpoint, batch->attempts, self->timeout_ms);
             s_finish (self, batch, GC_TIMEOUT, NULL, error);
         }
         else {
@@ -1242,6 +1245,10 @@ gc_client_flush (gc_client_t *self)
     }
     gc_status_t status = self->first_failure;
     self->first_failure = GC_OK;
+    if (status != GC_OK) {
+        //  The failure may have been taken in by an earlier call that then reset the detail.
+        gc_client_fail (self, status, "%s", self->first_error);
+    }
     return status;
 }
 

@@ -48,6 +48,7 @@ struct gc_client {
     gc_ack_fn *ack_fn;                    //  async acknowledgement handler
     void *ack_arg;                        //  its argument
     gc_status_t first_failure;            //  first failed async send since the last flush
+    char first_error[1024];               //  its detail
     gc_registry_reply_t *groups_reply;    //  backs group_infos
     gc_group_info_t *group_infos;         //  last groups list
     gc_group_info_t resolved;             //  last resolve result

@@ -1078,6 +1078,20 @@ gc_group_flush (gc_group_t *self)
     s_apply_retention (self);
 }
 
+//  True when the turn's batch, with `count` more entries holding `bytes` of text, would be full:
+//  max_batch entries, or a published frame of GC_GROUP_MAX_BATCH_BYTES (text and per-entry
+//  overhead). With count 0: whether it is full already.
+static bool
+s_over (gc_group_t *self, size_t count, size_t bytes)
+{
+    size_t entries = self->batch_count + count;
+    size_t size = self->batch_bytes + bytes + entries * GC_GROUP_ENTRY_OVERHEAD;
+    if (count == 0) {
+        return entries >= self->max_batch || size >= GC_GROUP_MAX_BATCH_BYTES;
+    }
+    return entries > self->max_batch || size > GC_GROUP_MAX_BATCH_BYTES;
+}
+
 //  Bytes of text in a (validated) SendBatch.
 static size_t
 s_batch_bytes (const Groupcast__V1__SendBatch *batch)
@@ -1117,20 +1131,17 @@ gc_group_request (gc_group_t *self, const uint8_t *data, size_t size, void *cook
     switch (req->body_case) {
     case GROUPCAST__V1__GROUP_REQUEST__BODY_SEND_BATCH:
         //  A batch that would take this turn's over its limits goes in the next one.
-        if (self->batch_count + req->send_batch->n_sends > self->max_batch
-            || self->batch_bytes + s_batch_bytes (req->send_batch) > GC_GROUP_MAX_BATCH_BYTES) {
+        if (s_over (self, req->send_batch->n_sends, s_batch_bytes (req->send_batch))) {
             gc_group_flush (self);
         }
         s_send (self, req, cookie);
-        if (self->batch_count >= self->max_batch
-            || self->batch_bytes >= GC_GROUP_MAX_BATCH_BYTES) {
+        if (s_over (self, 0, 0)) {
             gc_group_flush (self);
         }
         break;
     case GROUPCAST__V1__GROUP_REQUEST__BODY_SEND:
         s_send (self, req, cookie);
-        if (self->batch_count >= self->max_batch
-            || self->batch_bytes >= GC_GROUP_MAX_BATCH_BYTES) {
+        if (s_over (self, 0, 0)) {
             gc_group_flush (self);
         }
         break;

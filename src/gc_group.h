@@ -34,10 +34,13 @@ void gc_group_destroy (gc_group_t **self_p);
 void gc_group_set_sinks (gc_group_t *self, gc_group_reply_fn *reply, gc_group_publish_fn *publish,
                          void *arg);
 
-//  The most bytes of message text one published batch or one history page carries, so every
-//  frame stays well under GC_MAX_FRAME: a batch is flushed, and a page ends (with `more`), once
-//  it holds this much.
+//  The most bytes one published batch or one history page carries, so every frame stays well
+//  under GC_MAX_FRAME: a batch is flushed, and a page ends (with `more`), once it holds this much
+//  (for a batch: text plus GC_GROUP_ENTRY_OVERHEAD per entry; for a page: text).
 #define GC_GROUP_MAX_BATCH_BYTES (1024 * 1024)
+//  What an entry adds to a Publish frame besides its text, at most: seq, ts, kind, sender UUID,
+//  a 64-byte display name and the tags and lengths (136 bytes, rounded up).
+#define GC_GROUP_ENTRY_OVERHEAD 160
 
 //  Largest batch gc_group_request queues before flushing by itself (default 4096).
 void gc_group_set_max_batch (gc_group_t *self, size_t max_batch);

@@ -4,7 +4,7 @@
 #
 #   tools/benchmarks.sh [BUILD_DIR [OUT_DIR]]     defaults: build, bench-<date>
 #
-# Takes about 15 minutes on 2 cores. Run it on an otherwise idle machine: every summary ends
+# Takes about 20 minutes on 2 cores. Run it on an otherwise idle machine: every summary ends
 # with the load average at the start of each run, and figures taken under load are not
 # comparable. The data lives under $TMPDIR (default /tmp), which must be on a real disk for the
 # synchronous=FULL figures to mean anything (not tmpfs).
@@ -29,14 +29,18 @@ failed=0
 
 { date -u; uname -srm; nproc; grep -m1 'model name' /proc/cpuinfo || true; } > "$out/machine.txt"
 
-# Fan-out: 1 sender, 1 / 10 / 50 listeners, ratio to bare PUB/SUB in the same run.
-for listeners in 1 10 50; do
-    run "fanout-$listeners" --senders 1 --listeners "$listeners" --window 1000 --duration 5s \
-        --baseline
+# Fan-out: 1 sender, 1 / 10 / 50 listeners, ratio to bare PUB/SUB in the same run; with 1,000
+# and with 10,000 sends in flight (bare PUB/SUB has no acknowledgements to wait for).
+for window in 1000 10000; do
+    for listeners in 1 10 50; do
+        run "fanout-$listeners-w$window" --senders 1 --listeners "$listeners" --window "$window" \
+            --duration 5s --baseline
+    done
 done
 # Acknowledged sends per group, durable (synchronous=FULL), group commit.
 run acked-w100 --senders 4 --listeners 0 --window 100 --duration 5s --baseline
 run acked-w1000 --senders 4 --listeners 0 --window 1000 --duration 5s --baseline
+run acked-1-sender --senders 1 --listeners 0 --window 1000 --duration 5s --baseline
 run acked-10k --senders 4 --listeners 0 --rate 10000 --duration 5s
 # Send -> delivery latency with 10 listeners.
 run latency-1k --senders 1 --listeners 10 --rate 1000 --duration 5s

@@ -142,6 +142,7 @@ typedef struct {
     size_t cap_cookies;
     size_t stray;              //  cookies the sink got that were never handed out
     size_t bad_frames;         //  frames the sinks could not decode
+    size_t max_frame;          //  bytes of the largest published frame
 } fixture_t;
 
 typedef struct {
@@ -207,6 +208,9 @@ s_on_publish (void *arg, zframe_t **frame_p)
     char err[256];
     gc_publish_t *pub = NULL;
     if (frame_p && *frame_p) {
+        if (zframe_size (*frame_p) > fx->max_frame) {
+            fx->max_frame = zframe_size (*frame_p);
+        }
         pub = gc_wire_publish_unpack (zframe_data (*frame_p), zframe_size (*frame_p), NULL, err,
                                       sizeof err);
         if (!pub) {
@@ -2361,6 +2365,45 @@ test_batch_restart (void)
     CHECK (s_finish (&fx));
 }
 
+//  A turn of many tiny messages from a member with the longest display name, with max_batch far
+//  above the default: the byte budget counts each entry's overhead, so every published frame
+//  stays within GC_GROUP_MAX_BATCH_BYTES plus one entry (a subscriber refuses frames over
+//  GC_MAX_FRAME, and entries without text are mostly overhead).
+static void
+test_publish_frame_bound (void)
+{
+    fixture_t fx;
+    CHECK (s_setup (&fx));
+    gc_group_set_max_batch (fx.group, 100000);
+    user_t alice;
+    s_user (&alice);
+    char name[GC_MAX_NAME + 1];
+    memset (name, 'n', GC_MAX_NAME);
+    name[GC_MAX_NAME] = '\0';
+    CHECK_INT_EQ (s_status (&fx, s_join (&fx, &alice, name)), GC_OK);
+    size_t pubs = fx.n_pubs;
+    size_t last = 0;
+    for (int i = 0; i < 20000; i++) {
+        last = s_send (&fx, &alice, "x", NULL, false);
+    }
+    gc_group_flush (fx.group);
+    CHECK_INT_EQ (s_status (&fx, last), GC_OK);
+    CHECK_INT_EQ (s_seq (&fx, last), 20001);
+    //  The budget split the turn: several frames, none over the bound, all entries once.
+    CHECK (fx.n_pubs - pubs >= 3);
+    CHECK (fx.max_frame <= GC_GROUP_MAX_BATCH_BYTES + GC_GROUP_ENTRY_OVERHEAD);
+    uint64_t next = 2;
+    for (size_t i = pubs; i < fx.n_pubs; i++) {
+        for (size_t k = 0; k < fx.pubs[i]->n_entries; k++) {
+            CHECK_INT_EQ (fx.pubs[i]->entries[k]->seq, next);
+            next++;
+        }
+    }
+    CHECK_INT_EQ (next, 20002);
+    CHECK_INT_EQ (fx.bad_frames, 0);
+    CHECK (s_finish (&fx));
+}
+
 static const gc_test_case_t s_cases[] = {
     { "join", test_join },
     { "not_member", test_not_member },
@@ -2394,6 +2437,7 @@ static const gc_test_case_t s_cases[] = {
     { "batch_store_failure", test_batch_store_failure },
     { "batch_lookup_failure", test_batch_lookup_failure },
     { "batch_restart", test_batch_restart },
+    { "publish_frame_bound", test_publish_frame_bound },
     { NULL, NULL },
 };
 
