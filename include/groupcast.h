@@ -283,9 +283,10 @@ GC_EXPORT gc_status_t gc_client_stats (gc_client_t *self, const char *group, gc_
 typedef struct gc_sub gc_sub_t;
 
 //  A subscription that uses `client` (borrowed, must outlive it) to fetch what the live stream
-//  missed. At most 10000 entries wait for the application; live entries beyond that are dropped
-//  and fetched again from history once it catches up. Test knob: $GROUPCAST_SUB_RCVHWM=N sets
-//  both that bound and the SUB socket's ZMQ_RCVHWM to N. Returns NULL if out of memory.
+//  missed. At most 10000 published frames (and 16 MiB) of live entries, and as many entries
+//  fetched from history, wait for the application; live frames beyond that are dropped and
+//  their entries fetched again from history once it catches up. Test knob:
+//  $GROUPCAST_SUB_RCVHWM=N sets both bounds and the SUB socket's ZMQ_RCVHWM to N. Returns NULL if out of memory.
 GC_EXPORT gc_sub_t *gc_sub_new (gc_client_t *client);
 GC_EXPORT void gc_sub_destroy (gc_sub_t **self_p);
 

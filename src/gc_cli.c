@@ -33,6 +33,7 @@ typedef struct {
     const char *before_seq;     //  --before-seq
     const char *last;           //  --last
     const char *limit;          //  --limit
+    const char *window;         //  --window (send from standard input)
     bool resume;                //  --resume
     bool help;                  //  --help
     bool version;               //  --version
@@ -67,6 +68,8 @@ static const char *s_usage_text =
     "  --name NAME         set your display name (kept for later runs)\n"
     "  --json              print JSON lines for scripts\n"
     "  --timeout MS        per-request timeout (default 3000)\n"
+    "  --window N          send from standard input: messages in flight at most (default\n"
+    "                      100; a burst beyond 4 requests in flight travels in batches)\n"
     "  --help, --version\n"
     "\n"
     "history filters (TIME: 2026-11-25T10:00:00Z, epoch seconds, or 90s / 10m / 2h / 1d ago):\n"
@@ -274,7 +277,8 @@ static const s_option_t s_options[] = {
     S_OPT ("after-seq", after_seq, true), S_OPT ("before-seq", before_seq, true),
     S_OPT ("last", last, true),           S_OPT ("limit", limit, true),
     S_OPT ("resume", resume, false),      S_OPT ("help", help, false),
-    S_OPT ("version", version, false),    {NULL, 0, false}};
+    S_OPT ("version", version, false),    S_OPT ("window", window, true),
+    {NULL, 0, false}};
 
 static int
 s_parse (s_cli_t *cli, int argc, char **argv)
@@ -676,10 +680,20 @@ s_cmd_send (s_cli_t *cli)
         return s_usage_error (cli, "send needs a GROUP");
     }
     const char *group = cli->args[1];
+    if (cli->window) {
+        uint64_t window = 0;
+        if (s_parse_u64 (cli, "window", cli->window, &window) != 0) {
+            return 2;
+        }
+        if (window < 1 || window > 100000) {
+            return s_usage_error (cli, "--window needs 1-100000 messages, not '%s'", cli->window);
+        }
+        gc_client_set_window (cli->client, (size_t) window);
+    }
     if (cli->nargs == 2) {
         return s_send_stdin (cli, group);
     }
-    size_t total = 0;
+    size_t total = 1;   //  the NUL
     for (int i = 2; i < cli->nargs; i++) {
         total += strlen (cli->args[i]) + 1;
     }

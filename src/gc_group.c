@@ -9,6 +9,7 @@
 #define GC_DIGEST_SIZE 20
 #define GC_LOG_SENDERS 8            //  senders named in the send log; the rest are "others"
 #define GC_LOG_INTERVAL_US 1000000  //  the send log's period
+#define GC_GROUP_ARENA_FLUSH (8 * 1024 * 1024)   //  request memory that makes a turn commit
 
 typedef struct {
     char id[GC_UUID_STR_LEN + 1];          //  user UUID, the key
@@ -1108,7 +1109,12 @@ gc_group_request (gc_group_t *self, const uint8_t *data, size_t size, void *cook
 {
     assert (self && self->reply_fn);
     //  Queued sends point into the arena until their flush; once none is left, every earlier
-    //  request is done with and its memory can serve this one.
+    //  request is done with and its memory can serve this one. A turn under a steady stream of
+    //  batches may never see that moment (a batch that fills the turn is queued right after
+    //  the flush it causes), so a full arena commits what is queued first.
+    if (self->pending_count > 0 && gc_wire_arena_used (self->arena) >= GC_GROUP_ARENA_FLUSH) {
+        gc_group_flush (self);
+    }
     if (self->pending_count == 0) {
         gc_wire_arena_reset (self->arena);
     }

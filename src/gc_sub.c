@@ -13,10 +13,11 @@
     arena it is unpacked into ends every bytes field with a NUL, which the view's text needs).
     Entries fetched from history are copied into a second queue. Delivery order: what is left
     of the frame being handed out (all at or below `queued`), then history entries, then the
-    next frame. Both queues are bounded. When the frame queue is full, frames wait in the SUB
-    socket, which drops them past its high-water mark; the next frame unpacked then starts past
-    `queued`, and what was dropped is fetched from history (the group keeps it, and a page
-    costs one request).
+    next frame. Both queues are bounded. gc_sub_recv takes every frame waiting on the SUB
+    socket, so a slow application does not back frames up into the group (whose PUB socket
+    would hold up to 1000 of them, of up to 1 MiB each, for this subscriber); a frame that
+    finds the queue full is dropped, and what it held is fetched from history once the
+    application has caught up (the group keeps it, and a page costs one request).
 
     A group heard from neither by a batch nor by a heartbeat for 3.5 heartbeat intervals is
     silent: we say so, ask it (or the registry) where it is, and say so again when it is back.
@@ -543,6 +544,30 @@ gc_sub_add (gc_sub_t *self, const char *spec, uint64_t after_seq)
     return status;
 }
 
+//  Drops a frame that finds the queue full, learning from it how far the group has gone, so
+//  that what it held is fetched from history (the overload path: it is unpacked with malloc,
+//  as the arena holds the frame being handed out).
+static void
+s_drop (gc_sub_t *self, s_frame_t *frame)
+{
+    s_stream_t *stream = frame->stream;
+    char err[256];
+    gc_publish_t *pub =
+        gc_wire_publish_unpack ((const uint8_t *) zmq_msg_data (&frame->payload),
+                                zmq_msg_size (&frame->payload), NULL, err, sizeof err);
+    if (pub && streq (pub->group, stream->name) && pub->last_seq > stream->known_last) {
+        stream->known_last = pub->last_seq;
+        if (!stream->behind && stream->known_last > stream->queued) {
+            stream->behind = true;
+            s_notice (self, stream->name, "missed live entries; catching up from history");
+        }
+    }
+    gc_wire_publish_free (&pub, NULL);
+    zmq_msg_close (&frame->payload);
+    frame->next = self->spare;
+    self->spare = frame;
+}
+
 //  Takes one message off the SUB socket into the frame queue. A message that is not a topic
 //  and one payload, or whose topic names no group we follow, is dropped. Returns false when
 //  nothing was waiting (the socket's receive timeout is 0) or out of memory.
@@ -564,13 +589,15 @@ s_take (gc_sub_t *self)
     bool valid = false;
     if (taken && zmq_msg_more (&topic)) {
         valid = zmq_msg_recv (&frame->payload, sub, ZMQ_DONTWAIT) >= 0;
-        //  Bounded: a message has finitely many frames, all there once the first is.
-        while (valid && zmq_msg_more (&frame->payload)) {
+        //  A third part makes the message invalid; the rest of it is read and dropped.
+        //  Bounded: a message has finitely many parts, all there once the first is.
+        bool more = valid && zmq_msg_more (&frame->payload);
+        valid = valid && !more;
+        while (more) {
             zmq_msg_t extra;
             zmq_msg_init (&extra);
-            zmq_msg_recv (&extra, sub, ZMQ_DONTWAIT);
+            more = zmq_msg_recv (&extra, sub, ZMQ_DONTWAIT) >= 0 && zmq_msg_more (&extra);
             zmq_msg_close (&extra);
-            valid = false;
         }
     }
     s_stream_t *stream = NULL;
@@ -597,6 +624,10 @@ s_take (gc_sub_t *self)
         stream->silent = false;
         stream->last_heartbeat = 0;   //  an outage is not a heartbeat interval
         s_notice (self, stream->name, "group is back");
+    }
+    if (self->frame_count >= self->queue_max || self->frame_bytes >= GC_SUB_QUEUE_BYTES) {
+        s_drop (self, frame);
+        return true;
     }
     if (self->frames_tail) {
         self->frames_tail->next = frame;
@@ -683,17 +714,13 @@ s_open_next (gc_sub_t *self)
     return true;
 }
 
-//  Takes every frame waiting on the SUB socket, bounded so that the checks still run, and while
-//  the frame queue has room (else they wait in the socket, which drops them past its
-//  high-water mark).
+//  Takes every frame waiting on the SUB socket, bounded so that the checks still run.
 static void
 s_drain (gc_sub_t *self)
 {
     //  A receive that finds nothing costs one look at the socket; ZMQ_EVENTS before each
     //  frame cost two system calls per frame.
-    for (int i = 0; i < GC_SUB_DRAIN_MAX && self->frame_count < self->queue_max
-                    && self->frame_bytes < GC_SUB_QUEUE_BYTES && s_take (self);
-         i++) {
+    for (int i = 0; i < GC_SUB_DRAIN_MAX && s_take (self); i++) {
     }
 }
 

@@ -2404,6 +2404,43 @@ test_publish_frame_bound (void)
     CHECK (s_finish (&fx));
 }
 
+//  A steady stream of batches in one long turn (the loop keeps reading while requests wait):
+//  each batch that fills the turn is queued right after the flush it causes, so the request
+//  arena never finds the group without queued sends. It must still be emptied (by an early
+//  commit) rather than grow until an unpack fails: 400 batches of 1024 x 100-byte messages
+//  unpack into about 80 MB, past the arena's 64 MiB limit.
+static void
+test_long_turn_of_batches (void)
+{
+    fixture_t fx;
+    CHECK (s_setup (&fx));
+    user_t alice;
+    s_user (&alice);
+    CHECK_INT_EQ (s_status (&fx, s_join (&fx, &alice, "Alice")), GC_OK);
+    enum { BATCHES = 400, SIZE = 1024 };
+    char text[101];
+    memset (text, 't', 100);
+    text[100] = '\0';
+    const char *texts[SIZE];
+    for (size_t i = 0; i < SIZE; i++) {
+        texts[i] = text;
+    }
+    size_t cookies[BATCHES];
+    for (size_t b = 0; b < BATCHES; b++) {
+        cookies[b] = s_send_batch (&fx, &alice, SIZE, texts, NULL, false);
+    }
+    gc_group_flush (fx.group);
+    for (size_t b = 0; b < BATCHES; b++) {
+        const gc_group_reply_t *reply = s_reply (&fx, cookies[b]);
+        CHECK (reply);
+        CHECK_INT_EQ (reply->status, GC_OK);
+        CHECK_INT_EQ (reply->n_seqs, SIZE);
+        CHECK_INT_EQ (reply->seqs[0], 2 + b * SIZE);
+    }
+    CHECK_INT_EQ (gc_group_last_seq (fx.group), 1 + BATCHES * SIZE);
+    CHECK (s_finish (&fx));
+}
+
 static const gc_test_case_t s_cases[] = {
     { "join", test_join },
     { "not_member", test_not_member },
@@ -2438,6 +2475,7 @@ static const gc_test_case_t s_cases[] = {
     { "batch_lookup_failure", test_batch_lookup_failure },
     { "batch_restart", test_batch_restart },
     { "publish_frame_bound", test_publish_frame_bound },
+    { "long_turn_of_batches", test_long_turn_of_batches },
     { NULL, NULL },
 };
 
