@@ -222,14 +222,19 @@ GC_EXPORT gc_status_t gc_client_send (gc_client_t *self, const char *group, cons
 //  in flight; beyond that, sends collect into one batch (a SendBatch request: stored in one
 //  transaction, acknowledged by one reply) that goes out when an acknowledgement frees the
 //  pipeline (read by a later call), when it holds a quarter of the window (at most 1024
-//  messages) or 256 KiB, or at the next gc_client_flush: call it when a burst ends. The ack
-//  handler still hears of every message, in the order sent.
+//  messages) or 256 KiB, or at the next gc_client_flush or gc_client_pump: call one when a
+//  burst ends. The ack handler still hears of every message, in the order sent.
 typedef void (gc_ack_fn) (void *arg, uint64_t tag, gc_status_t status, const gc_ack_t *ack,
                           const char *error);
 GC_EXPORT void gc_client_set_ack_handler (gc_client_t *self, gc_ack_fn *fn, void *arg);
 GC_EXPORT void gc_client_set_window (gc_client_t *self, size_t window);
 GC_EXPORT gc_status_t gc_client_send_async (gc_client_t *self, const char *group, const char *text,
                                             size_t len, uint64_t *tag);
+//  Lets async sends progress without waiting for all of them: sends what has been collected,
+//  takes the acknowledgements that arrived (calling the ack handler) and resends what timed
+//  out, waiting up to timeout_ms (0: not at all) for acknowledgements while sends are in
+//  flight. For an event loop that sends now and then. Returns 0, or -1 when interrupted.
+GC_EXPORT int gc_client_pump (gc_client_t *self, int timeout_ms);
 //  Waits until every queued send is acknowledged or failed (retrying timed-out ones with the same
 //  message id), calling the ack handler for each. Returns GC_OK if all were acknowledged, else the
 //  first failure.

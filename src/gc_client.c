@@ -1190,6 +1190,13 @@ gc_client_wait_fd (gc_client_t *self, int fd, int timeout_ms)
     return ready ? 1 : 0;
 }
 
+int
+gc_client_pump (gc_client_t *self, int timeout_ms)
+{
+    assert (self && timeout_ms >= 0);
+    return s_pump_fd (self, -1, timeout_ms, NULL, true);
+}
+
 gc_status_t
 gc_client_send_async (gc_client_t *self, const char *group, const char *text, size_t len,
                       uint64_t *tag)

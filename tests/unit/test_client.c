@@ -15,6 +15,7 @@
                       outstanding while the test serves requests)
         ACKS          every ack handler call since the last ACKS, as ack_rec_t records
         QUEUED        the client's count of sends collected or in flight (white box)
+        PUMP          gc_client_pump (client, 0); replies its result
 
     Every wait has a deadline; nothing sleeps.
 */
@@ -196,6 +197,9 @@ s_client_actor (zsock_t *pipe, void *arg)
             zsock_send (pipe, "ib", log.lost ? -1 : 0, (byte *) log.recs,
                         log.count * sizeof *log.recs);
             log.count = 0;
+        }
+        else if (streq (command, "PUMP")) {
+            zsock_send (pipe, "i", gc_client_pump (client, 0));
         }
         else if (streq (command, "QUEUED")) {
             zsock_send (pipe, "8", (uint64_t) client->queued);
@@ -733,6 +737,39 @@ s_lone_send (fixture_t *fx)
     CHECK_INT_EQ (fx->nreqs, 2);
 }
 
+//  Sends beyond the 4 requests in flight are collected; gc_client_pump sends them (one
+//  SendBatch of the six, in order) without waiting for anything, and then takes their acks.
+static void
+s_pump_sends_collected (fixture_t *fx)
+{
+    CHECK_INT_EQ (s_send (fx, 10, 0), GC_OK);
+    fake_req_t *r[5];
+    for (size_t i = 0; i < 4; i++) {
+        r[i] = s_next (fx, S_WAIT_MS);
+        CHECK (s_is_send (r[i]));
+        CHECK (s_item_is (r[i], 0, i, 0, false));
+    }
+    zstr_send (fx->client, "PUMP");
+    CHECK (s_client_ready (fx, S_WAIT_MS));
+    int rc = -1;
+    CHECK_INT_EQ (zsock_recv (fx->client, "i", &rc), 0);
+    CHECK_INT_EQ (rc, 0);
+    r[4] = s_next (fx, S_WAIT_MS);
+    CHECK (s_is_batch (r[4], 6));
+    for (size_t i = 0; i < 6; i++) {
+        CHECK (s_item_is (r[4], i, 4 + i, 0, false));
+    }
+    for (size_t i = 0; i < 5; i++) {
+        CHECK_INT_EQ (s_ack (fx, r[i]), 0);
+    }
+    CHECK_INT_EQ (s_flush (fx, S_WAIT_MS), GC_OK);
+    CHECK_INT_EQ (s_acks (fx), 10);
+    for (size_t k = 0; k < 10; k++) {
+        CHECK (s_acked (fx, k, k, k + 1));
+    }
+    CHECK_INT_EQ (fx->nreqs, 5);
+}
+
 //  A burst of n sends crosses as at most max_requests requests: the first four alone, then
 //  SendBatches of at most max_count messages and max_bytes of text; in send order, each
 //  message id once, no retry. Acknowledged with contiguous seqs, the handler hears of each tag
@@ -1082,6 +1119,12 @@ test_lone_send (void)
 }
 
 static void
+test_pump_sends_collected (void)
+{
+    s_run (s_pump_sends_collected, 5000, 2, 100);
+}
+
+static void
 test_burst (void)
 {
     s_run (s_burst_count, 5000, 2, 1000);
@@ -1138,6 +1181,7 @@ test_failure_detail (void)
 
 static const gc_test_case_t s_cases[] = {
     { "lone_send", test_lone_send },
+    { "pump_sends_collected", test_pump_sends_collected },
     { "burst", test_burst },
     { "burst_bytes", test_burst_bytes },
     { "burst_cap", test_burst_cap },
