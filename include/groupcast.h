@@ -223,7 +223,8 @@ GC_EXPORT gc_status_t gc_client_send (gc_client_t *self, const char *group, cons
 //  transaction, acknowledged by one reply) that goes out when an acknowledgement frees the
 //  pipeline (read by a later call), when it holds a quarter of the window (at most 1024
 //  messages) or 256 KiB, or at the next gc_client_flush or gc_client_pump: call one when a
-//  burst ends. The ack handler still hears of every message, in the order sent.
+//  burst ends. The ack handler still hears of every message, in the order sent; it runs inside
+//  the client's calls and must not call the client itself (note the tag, act after the call).
 typedef void (gc_ack_fn) (void *arg, uint64_t tag, gc_status_t status, const gc_ack_t *ack,
                           const char *error);
 GC_EXPORT void gc_client_set_ack_handler (gc_client_t *self, gc_ack_fn *fn, void *arg);
