@@ -850,6 +850,7 @@ s_grow (void **array, size_t *capacity, size_t count, size_t more, size_t size)
 static int
 s_reserve (gc_group_t *self, size_t messages)
 {
+    //  ack_seqs and ack_ts share ack_capacity, which grows only once both have grown.
     size_t acks = self->ack_capacity;
     if (s_grow ((void **) &self->pending, &self->pending_capacity, self->pending_count, 1,
                 sizeof *self->pending)
@@ -1135,17 +1136,14 @@ gc_group_request (gc_group_t *self, const uint8_t *data, size_t size, void *cook
         return;   //  req lives in the arena: nothing to free
     }
     switch (req->body_case) {
-    case GROUPCAST__V1__GROUP_REQUEST__BODY_SEND_BATCH:
-        //  A batch that would take this turn's over its limits goes in the next one.
-        if (s_over (self, req->send_batch->n_sends, s_batch_bytes (req->send_batch))) {
-            gc_group_flush (self);
-        }
-        s_send (self, req, cookie);
-        if (s_over (self, 0, 0)) {
-            gc_group_flush (self);
-        }
-        break;
     case GROUPCAST__V1__GROUP_REQUEST__BODY_SEND:
+    case GROUPCAST__V1__GROUP_REQUEST__BODY_SEND_BATCH:
+        //  Sends that would take this turn over its limits go in the next one (a turn that
+        //  is full is committed after each request, so this matters for batches only).
+        if (req->body_case == GROUPCAST__V1__GROUP_REQUEST__BODY_SEND_BATCH
+            && s_over (self, req->send_batch->n_sends, s_batch_bytes (req->send_batch))) {
+            gc_group_flush (self);
+        }
         s_send (self, req, cookie);
         if (s_over (self, 0, 0)) {
             gc_group_flush (self);

@@ -16,8 +16,9 @@
     next frame. Both queues are bounded. gc_sub_recv takes every frame waiting on the SUB
     socket, so a slow application does not back frames up into the group (whose PUB socket
     would hold up to 1000 of them, of up to 1 MiB each, for this subscriber); a frame that
-    finds the queue full is dropped, and what it held is fetched from history once the
-    application has caught up (the group keeps it, and a page costs one request).
+    finds the queue full is dropped unread, and the next frame opened shows the gap, which is
+    fetched from history once the application has caught up (the group keeps it, and a page
+    costs one request).
 
     A group heard from neither by a batch nor by a heartbeat for 3.5 heartbeat intervals is
     silent: we say so, ask it (or the registry) where it is, and say so again when it is back.
@@ -154,15 +155,21 @@ gc_sub_new (gc_client_t *client)
     return self;
 }
 
+//  Keeps a frame that is done with for reuse (its payload is closed).
+static void
+s_recycle (gc_sub_t *self, s_frame_t *frame)
+{
+    zmq_msg_close (&frame->payload);
+    frame->next = self->spare;
+    self->spare = frame;
+}
+
 //  Ends the open frame, if any, keeping it for reuse.
 static void
 s_close_frame (gc_sub_t *self)
 {
-    s_frame_t *frame = self->open;
-    if (frame) {
-        zmq_msg_close (&frame->payload);
-        frame->next = self->spare;
-        self->spare = frame;
+    if (self->open) {
+        s_recycle (self, self->open);
         self->open = NULL;
         self->pub = NULL;
     }
@@ -544,30 +551,6 @@ gc_sub_add (gc_sub_t *self, const char *spec, uint64_t after_seq)
     return status;
 }
 
-//  Drops a frame that finds the queue full, learning from it how far the group has gone, so
-//  that what it held is fetched from history (the overload path: it is unpacked with malloc,
-//  as the arena holds the frame being handed out).
-static void
-s_drop (gc_sub_t *self, s_frame_t *frame)
-{
-    s_stream_t *stream = frame->stream;
-    char err[256];
-    gc_publish_t *pub =
-        gc_wire_publish_unpack ((const uint8_t *) zmq_msg_data (&frame->payload),
-                                zmq_msg_size (&frame->payload), NULL, err, sizeof err);
-    if (pub && streq (pub->group, stream->name) && pub->last_seq > stream->known_last) {
-        stream->known_last = pub->last_seq;
-        if (!stream->behind && stream->known_last > stream->queued) {
-            stream->behind = true;
-            s_notice (self, stream->name, "missed live entries; catching up from history");
-        }
-    }
-    gc_wire_publish_free (&pub, NULL);
-    zmq_msg_close (&frame->payload);
-    frame->next = self->spare;
-    self->spare = frame;
-}
-
 //  Takes one message off the SUB socket into the frame queue. A message that is not a topic
 //  and one payload, or whose topic names no group we follow, is dropped. Returns false when
 //  nothing was waiting (the socket's receive timeout is 0) or out of memory.
@@ -610,9 +593,7 @@ s_take (gc_sub_t *self)
     }
     zmq_msg_close (&topic);
     if (!stream) {
-        zmq_msg_close (&frame->payload);
-        frame->next = self->spare;
-        self->spare = frame;
+        s_recycle (self, frame);
         return taken;
     }
     frame->stream = stream;
@@ -626,7 +607,9 @@ s_take (gc_sub_t *self)
         s_notice (self, stream->name, "group is back");
     }
     if (self->frame_count >= self->queue_max || self->frame_bytes >= GC_SUB_QUEUE_BYTES) {
-        s_drop (self, frame);
+        //  Dropped unread: the next frame opened starts past `queued` (or the next heartbeat
+        //  announces more), and the gap is fetched from history in order from there.
+        s_recycle (self, frame);
         return true;
     }
     if (self->frames_tail) {
